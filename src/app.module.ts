@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from './auth/auth.module';
+import { appConfig, authConfig, databaseConfig } from './config/configuration';
+import { validateEnvironment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { PostsModule } from './posts/posts.module';
+import { UsersModule } from './users/users.module';
+import { VotesModule } from './votes/votes.module';
+
+export interface AppModuleOptions {
+  /** Read `.env` from the working directory (on by default; tests turn it off). */
+  readEnvFile?: boolean;
+}
+
+@Module({})
+export class AppModule {
+  /** Built per call, so each app reads the environment as it is when it is created. */
+  static forRoot({ readEnvFile = true }: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: !readEnvFile,
+          load: [appConfig, databaseConfig, authConfig],
+          validate: (env) => {
+            validateEnvironment(env);
+            return env;
+          },
+        }),
+        DatabaseModule,
+        AuthModule,
+        UsersModule,
+        PostsModule,
+        VotesModule,
+        HealthModule,
+      ],
+    };
+  }
+}

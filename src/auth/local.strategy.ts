@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-local';
+import type { AuthenticatedUser } from './authenticated-user';
+import { AuthService } from './auth.service';
+
+/** `POST /login`: the OAuth2 form's `username` is the e-mail. */
+@Injectable()
+export class LocalStrategy extends PassportStrategy(Strategy) {
+  constructor(private readonly auth: AuthService) {
+    super({ usernameField: 'username', passwordField: 'password', session: false });
+  }
+
+  validate(username: string, password: string): Promise<AuthenticatedUser> {
+    return this.auth.verifyCredentials(username, password);
+  }
+}

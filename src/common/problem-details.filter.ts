@@ -1,0 +1,99 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { QueryFailedError } from 'typeorm';
+import { PROBLEM_CONTENT_TYPE, problem, ProblemDetails, ProblemException, ValidationProblemException } from './problem';
+
+export interface ProblemAnswer {
+  body: ProblemDetails;
+  headers: Record<string, string>;
+}
+
+// Errors of the pg driver and PostgreSQL that mean "the database cannot be reached".
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+]);
+const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/;
+
+/** Sentences for the client errors Fastify and Nest raise before a route runs, whose own texts say little. */
+const TRANSPORT_DETAILS: Record<number, string> = {
+  413: 'The request body is too large; send a smaller body.',
+  415: 'This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login).',
+};
+
+/** Turns any error into the RFC 9457 answer the contract promises. */
+export function toProblem(error: unknown, logger: Logger): ProblemAnswer {
+  if (error instanceof ValidationProblemException) {
+    return { body: problem(422, error.message, { errors: error.errors }), headers: {} };
+  }
+  if (error instanceof ProblemException) {
+    return { body: problem(error.getStatus(), error.message, error.extensions), headers: error.headers };
+  }
+  if (error instanceof HttpException) {
+    return { body: problem(error.getStatus(), detailOf(error)), headers: {} };
+  }
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  if (isDatabaseUnavailable(error)) {
+    logger.error(`Database unavailable: ${(error as Error).message}`);
+    return {
+      body: problem(503, 'The database is unavailable right now; try again in a few seconds.'),
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // A client error Fastify raised itself (e.g. a bad Content-Length).
+    const detail = TRANSPORT_DETAILS[statusCode] ?? `The request could not be read (${(error as Error).message}); check it and send it again.`;
+    return { body: problem(statusCode, detail), headers: {} };
+  }
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return {
+    body: problem(500, 'Something went wrong on our side; the error was logged. Try again later.'),
+    headers: {},
+  };
+}
+
+function detailOf(error: HttpException): string {
+  if (error.getStatus() === HttpStatus.NOT_FOUND && /^Cannot [A-Z]+ /.test(error.message)) {
+    // Nest's message for an unknown route.
+    return `There is no route ${error.message.slice('Cannot '.length)}; the routes are listed at /docs.`;
+  }
+  if (error.getStatus() in TRANSPORT_DETAILS) {
+    return TRANSPORT_DETAILS[error.getStatus()];
+  }
+  if (error.getStatus() === HttpStatus.BAD_REQUEST && error.message.startsWith('Body is not valid JSON')) {
+    return 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).';
+  }
+  const response = error.getResponse();
+  if (typeof response === 'object' && response !== null && 'message' in response) {
+    const message = (response as { message: unknown }).message;
+    return Array.isArray(message) ? message.join('; ') : String(message);
+  }
+  return error.message;
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const candidate = error instanceof QueryFailedError ? error.driverError : error;
+  const code = (candidate as { code?: unknown })?.code;
+  if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) {
+    return true;
+  }
+  return candidate instanceof Error && DATABASE_UNAVAILABLE_MESSAGES.test(candidate.message);
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const response = host.switchToHttp().getResponse();
+    const { body, headers } = toProblem(error, this.logger);
+    for (const [name, value] of Object.entries(headers)) {
+      httpAdapter.setHeader(response, name, value);
+    }
+    httpAdapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+    httpAdapter.reply(response, body, body.status);
+  }
+}

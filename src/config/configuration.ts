@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigType, registerAs } from '@nestjs/config';
+import { validateEnvironment } from './environment';
+
+const environment = () => validateEnvironment(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const env = environment();
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: resolve(env.DATA_DIR),
+    logLevel: env.LOG_LEVEL,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const env = environment();
+  return {
+    /** Undefined: the app starts its own embedded PostgreSQL under `dataDir`. */
+    url: env.DATABASE_URL,
+    poolSize: env.DATABASE_POOL_SIZE,
+    dataDir: resolve(env.DATA_DIR),
+  };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const env = environment();
+  return {
+    jwtSecret: env.JWT_SECRET ?? readOrCreateSecret(resolve(env.DATA_DIR)),
+    accessTokenExpiresInSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    bcryptRounds: env.BCRYPT_ROUNDS,
+  };
+});
+
+export type AppConfig = ConfigType<typeof appConfig>;
+export type DatabaseConfig = ConfigType<typeof databaseConfig>;
+export type AuthConfig = ConfigType<typeof authConfig>;
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in the data
+ * folder (mode 0600), so tokens stay valid across restarts.
+ */
+function readOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  try {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length >= 32) {
+      return stored;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw error;
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInteger = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/** The placeholder of `.env.example`; a production start refuses it. */
+export const PLACEHOLDER_SECRET = 'change-me-to-a-random-string-of-at-least-32-bytes';
+
+/**
+ * Every environment variable the service reads, with its default. This class and
+ * the factories next to it are the only code that looks at `process.env`.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './.data';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// connection URL',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  JWT_SECRET?: string;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  ACCESS_TOKEN_EXPIRE_MINUTES = 30;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(4)
+  @Max(15)
+  BCRYPT_ROUNDS = 12;
+
+  @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'info';
+}
+
+/**
+ * Validates and types the environment. Throws one error that names every bad
+ * variable, so a misconfigured start stops at once with the reason.
+ */
+export function validateEnvironment(env: Record<string, unknown>): EnvironmentVariables {
+  const known = Object.fromEntries(
+    Object.keys(new EnvironmentVariables())
+      .concat('DATABASE_URL', 'JWT_SECRET')
+      .filter((name) => env[name] !== undefined)
+      .map((name) => [name, env[name]]),
+  );
+  const variables = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
+  const problems = validateSync(variables, { skipMissingProperties: false }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).map(
+      (message) => `${message} (got ${JSON.stringify(error.value)})`,
+    ),
+  );
+  if (variables.NODE_ENV === 'production') {
+    const secret = variables.JWT_SECRET;
+    if (!secret || Buffer.byteLength(secret, 'utf8') < 32 || secret === PLACEHOLDER_SECRET) {
+      problems.push(
+        'JWT_SECRET must be set to a random string of at least 32 bytes when NODE_ENV=production ' +
+          '(generate one with: openssl rand -base64 48)',
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return variables;
+}
+
+/** Loads `.env` from the working directory into `process.env` when the file exists. */
+export function loadEnvFile(path = '.env'): void {
+  if (existsSync(path)) {
+    process.loadEnvFile(path);
+  }
+}

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.setup';
+import { appConfig, type AppConfig } from './config/configuration';
+import { loadEnvFile } from './config/environment';
+
+async function bootstrap(): Promise<void> {
+  loadEnvFile();
+  const app = await createApp();
+  const { port, host } = app.get<AppConfig>(appConfig.KEY);
+  await app.listen(port, host);
+  Logger.log(`Posts API listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  // Configuration errors name the variable; print them without a stack trace.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

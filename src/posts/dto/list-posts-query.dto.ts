@@ -1,0 +1,32 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOmittable, toInteger } from '../../common/optional';
+
+export class ListPostsQueryDto {
+  @ApiPropertyOptional({ description: 'How many posts to return: 1 to 100.', default: 10, minimum: 1, maximum: 100, example: 10 })
+  @IsOmittable()
+  @Transform(toInteger)
+  @IsInt({ message: 'limit must be an integer from 1 to 100' })
+  @Min(1, { message: 'limit must be an integer from 1 to 100' })
+  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  limit: number = 10;
+
+  @ApiPropertyOptional({ description: 'How many posts to skip, from the newest.', default: 0, minimum: 0, example: 0 })
+  @IsOmittable()
+  @Transform(toInteger)
+  @IsInt({ message: 'skip must be an integer of 0 or more' })
+  @Min(0, { message: 'skip must be an integer of 0 or more' })
+  @Max(2_147_483_647, { message: 'skip must be at most 2147483647' })
+  skip: number = 0;
+
+  @ApiPropertyOptional({
+    description: 'Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters.',
+    example: 'hello',
+    maxLength: 200,
+  })
+  @IsOmittable()
+  @IsString({ message: 'search must be a single string' })
+  @MaxLength(200, { message: 'search must be at most 200 characters' })
+  search: string = '';
+}

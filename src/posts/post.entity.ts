@@ -1,0 +1,38 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { User } from '../users/user.entity';
+
+@Entity({ name: 'posts' })
+// The list order (created_at DESC, id DESC); TypeORM cannot describe DESC keys, the migration makes it.
+@Index('posts_created_at_id_idx', { synchronize: false })
+export class Post {
+  @PrimaryGeneratedColumn({ primaryKeyConstraintName: 'posts_pkey' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 200 })
+  title: string;
+
+  @Column({ type: 'text' })
+  content: string;
+
+  @Column({ type: 'boolean', default: true })
+  published: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Index('posts_owner_id_idx')
+  @Column({ name: 'owner_id', type: 'integer' })
+  ownerId: number;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'owner_id', foreignKeyConstraintName: 'posts_owner_id_fkey' })
+  owner: User;
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/decorators';
+import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ParseIdPipe } from '../common/validation.pipe';
+import { ListPostsQueryDto } from './dto/list-posts-query.dto';
+import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
+import { PostResponseDto } from './dto/post-response.dto';
+import { PostsService } from './posts.service';
+
+@ApiTags('posts')
+@ApiBearerAuthRequired()
+@Controller('posts')
+export class PostsController {
+  constructor(private readonly posts: PostsService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'posts_list', summary: 'Published posts and your drafts, newest first' })
+  @ApiOkResponse({ type: [PostResponseDto] })
+  @ApiProblemResponses(422)
+  list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPostsQueryDto): Promise<PostResponseDto[]> {
+    return this.posts.list(user.id, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'posts_get', summary: 'One post' })
+  @ApiOkResponse({ type: PostResponseDto })
+  @ApiProblemResponses(404, 422)
+  findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<PostResponseDto> {
+    return this.posts.findVisible(user.id, id);
+  }
+
+  @Post()
+  @ApiOperation({ operationId: 'posts_create', summary: 'Write a post' })
+  @ApiCreatedResponse({ type: PostResponseDto, description: 'The new post; `Location` names it.' })
+  @ApiProblemResponses(400, 413, 415, 422)
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: CreatePostDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PostResponseDto> {
+    const post = await this.posts.create(user.id, body);
+    reply.header('Location', `/posts/${post.id}`);
+    return post;
+  }
+
+  @Put(':id')
+  @ApiOperation({ operationId: 'posts_replace', summary: 'Replace your post (every field)' })
+  @ApiOkResponse({ type: PostResponseDto })
+  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  replace(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: ReplacePostDto,
+  ): Promise<PostResponseDto> {
+    return this.posts.replace(user.id, id, body);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ operationId: 'posts_update', summary: 'Change some fields of your post' })
+  @ApiOkResponse({ type: PostResponseDto })
+  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  update(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: UpdatePostDto,
+  ): Promise<PostResponseDto> {
+    return this.posts.update(user.id, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'posts_delete', summary: 'Delete your post and its votes' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblemResponses(403, 404, 422)
+  remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
+    return this.posts.remove(user.id, id);
+  }
+}

@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { IsPassword } from '../../auth/password.validator';
+
+export const normalizeEmail = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
+
+export class CreateUserDto {
+  @ApiProperty({
+    description: 'A valid e-mail address, at most 254 characters; trimmed and stored lower-case. Unique, case-insensitively.',
+    example: 'alice@example.com',
+    maxLength: 254,
+  })
+  @Transform(normalizeEmail)
+  @IsString({ message: 'email must be a string' })
+  @MaxLength(254, { message: 'email must be at most 254 characters' })
+  @IsEmail({}, { message: 'email must be a valid e-mail address' })
+  email: string;
+
+  @ApiProperty({
+    description: '8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).',
+    example: 'correct horse battery staple',
+    minLength: 8,
+    format: 'password',
+  })
+  @IsPassword()
+  password: string;
+}

@@ -1,0 +1,39 @@
+import { Body, Controller, Post, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/decorators';
+import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { VoteDto, VoteResultDto } from './dto/vote.dto';
+import { VotesService } from './votes.service';
+
+@ApiTags('votes')
+@Controller('vote')
+export class VotesController {
+  constructor(private readonly votes: VotesService) {}
+
+  @Post()
+  @ApiBearerAuthRequired()
+  @ApiOperation({
+    operationId: 'votes_vote',
+    summary: 'Vote on a post (dir 1) or take your vote back (dir 0)',
+    description: 'One vote per user and post. 201 when a vote was added, 200 when one was removed.',
+  })
+  @ApiCreatedResponse({ type: VoteResultDto, description: 'Vote added; `Location` names the post.' })
+  @ApiOkResponse({ type: VoteResultDto, description: 'Vote removed.' })
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
+  async vote(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() { post_id: postId, dir }: VoteDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<VoteResultDto> {
+    if (dir === 1) {
+      await this.votes.addVote(user.id, postId);
+      reply.header('Location', `/posts/${postId}`);
+      return { message: 'Vote added' };
+    }
+    await this.votes.removeVote(user.id, postId);
+    reply.status(200);
+    return { message: 'Vote removed' };
+  }
+}

@@ -1,0 +1,134 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
+import { createApp } from '../../src/app.setup';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: () => TestAgent;
+  /** A pool on the app's database, to look at the tables directly. */
+  db: Pool;
+  databaseUrl: string;
+  close: () => Promise<void>;
+}
+
+function databaseUrlFor(database: string): string {
+  const url = new URL(process.env.TEST_DATABASE_URL as string);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** A fresh, empty database on the test server, dropped by `close()`. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 1 });
+  await admin.query(`CREATE DATABASE ${name}`);
+  return {
+    url: databaseUrlFor(name),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Sets the environment the app reads, as a deployment would. */
+export function setTestEnvironment(overrides: Record<string, string | undefined> = {}): void {
+  for (const name of ['DATABASE_URL', 'JWT_SECRET', 'DATA_DIR', 'NODE_ENV', 'PORT']) {
+    delete process.env[name];
+  }
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_ROUNDS: '4',
+    LOG_LEVEL: 'fatal',
+    ...overrides,
+  });
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) {
+      delete process.env[name];
+    }
+  }
+}
+
+/** Starts the real app (the same `createApp` as `main.ts`) and waits until Fastify is ready. */
+export async function startApp(): Promise<NestFastifyApplication> {
+  const app = await createApp({ readEnvFile: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+/** The app on a database of its own. */
+export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  setTestEnvironment({ DATABASE_URL: database.url, ...env });
+  const app = await startApp();
+  const db = new Pool({ connectionString: database.url, max: 2 });
+  return {
+    app,
+    http: () => request(app.getHttpServer()),
+    db,
+    databaseUrl: database.url,
+    close: async () => {
+      await app.close();
+      await db.end();
+      await database.drop();
+    },
+  };
+}
+
+export interface TestUser {
+  id: number;
+  email: string;
+  password: string;
+  token: string;
+  auth: { Authorization: string };
+}
+
+let userCounter = 0;
+
+/** Registers a user through the API and logs them in with the OAuth2 form. */
+export async function registerUser(testApp: TestApp, email?: string): Promise<TestUser> {
+  userCounter += 1;
+  const address = email ?? `user${userCounter}-${randomBytes(3).toString('hex')}@example.com`;
+  const created = await testApp.http().post('/users').send({ email: address, password: TEST_PASSWORD }).expect(201);
+  const login = await testApp
+    .http()
+    .post('/login')
+    .type('form')
+    .send({ username: address, password: TEST_PASSWORD })
+    .expect(200);
+  const token = login.body.access_token as string;
+  return {
+    id: created.body.id,
+    email: created.body.email,
+    password: TEST_PASSWORD,
+    token,
+    auth: { Authorization: `Bearer ${token}` },
+  };
+}
+
+/** Every row of the service's tables, to prove a refused request changed nothing. */
+export async function snapshotTables(db: Pool): Promise<Record<string, unknown[]>> {
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of ['users', 'posts', 'votes']) {
+    snapshot[table] = (await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`)).rows;
+  }
+  return snapshot;
+}
+
+/** Asserts the answer is RFC 9457 problem details with this status. */
+export function expectProblem(response: request.Response, status: number): void {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.body).toEqual(
+    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }),
+  );
+  expect(response.body.detail.length).toBeGreaterThan(0);
+}
