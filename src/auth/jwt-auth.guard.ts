@@ -23,7 +23,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override handleRequest<User = AuthenticatedUser>(error: unknown, user: User | false, info: unknown): User {
     if (error) {
-      throw error instanceof HttpException ? error : invalidTokenException('The access token could not be verified; log in again with POST /login.');
+      throw error instanceof HttpException
+        ? error
+        : invalidTokenException('The access token could not be verified; log in again with POST /login.');
     }
     if (user) {
       return user;

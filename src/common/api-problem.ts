@@ -1,5 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiOAuth2, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOAuth2,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
@@ -22,7 +29,10 @@ export class ProblemDetailsDto {
   @ApiProperty({ example: 422 })
   status: number;
 
-  @ApiProperty({ description: 'What went wrong and what to do next.', example: 'The request has an invalid field (email): correct it as "errors" describes and send it again.' })
+  @ApiProperty({
+    description: 'What went wrong and what to do next.',
+    example: 'The request has an invalid field (email): correct it as "errors" describes and send it again.',
+  })
   detail: string;
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'On 422: one entry per bad field.' })
@@ -57,7 +67,9 @@ export function ApiProblemResponses(...statuses: number[]) {
               title: STATUS_CODES[status],
               status,
               detail: EXAMPLE_DETAILS[status] ?? STATUS_CODES[status],
-              ...(status === 422 ? { errors: [{ field: 'email', message: 'email must be a valid e-mail address' }] } : {}),
+              ...(status === 422
+                ? { errors: [{ field: 'email', message: 'email must be a valid e-mail address' }] }
+                : {}),
             },
           },
         },

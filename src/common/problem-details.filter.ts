@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
 import { PROBLEM_CONTENT_TYPE, problem, ProblemDetails, ProblemException, ValidationProblemException } from './problem';
@@ -10,10 +10,24 @@ export interface ProblemAnswer {
 
 // Errors of the pg driver and PostgreSQL that mean "the database cannot be reached".
 const DATABASE_UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
 ]);
-const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/;
+const DATABASE_UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/;
 
 /** Sentences for the client errors Fastify and Nest raise before a route runs, whose own texts say little. */
 const TRANSPORT_DETAILS: Record<number, string> = {
@@ -42,7 +56,9 @@ export function toProblem(error: unknown, logger: Logger): ProblemAnswer {
   }
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     // A client error Fastify raised itself (e.g. a bad Content-Length).
-    const detail = TRANSPORT_DETAILS[statusCode] ?? `The request could not be read (${(error as Error).message}); check it and send it again.`;
+    const detail =
+      TRANSPORT_DETAILS[statusCode] ??
+      `The request could not be read (${(error as Error).message}); check it and send it again.`;
     return { body: problem(statusCode, detail), headers: {} };
   }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -53,26 +69,27 @@ export function toProblem(error: unknown, logger: Logger): ProblemAnswer {
 }
 
 function detailOf(error: HttpException): string {
-  if (error.getStatus() === HttpStatus.NOT_FOUND && /^Cannot [A-Z]+ /.test(error.message)) {
+  const status: number = error.getStatus();
+  if (status === 404 && /^Cannot [A-Z]+ /.test(error.message)) {
     // Nest's message for an unknown route.
     return `There is no route ${error.message.slice('Cannot '.length)}; the routes are listed at /docs.`;
   }
-  if (error.getStatus() in TRANSPORT_DETAILS) {
-    return TRANSPORT_DETAILS[error.getStatus()];
+  if (status in TRANSPORT_DETAILS) {
+    return TRANSPORT_DETAILS[status];
   }
-  if (error.getStatus() === HttpStatus.BAD_REQUEST && error.message.startsWith('Body is not valid JSON')) {
+  if (status === 400 && error.message.startsWith('Body is not valid JSON')) {
     return 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).';
   }
   const response = error.getResponse();
   if (typeof response === 'object' && response !== null && 'message' in response) {
-    const message = (response as { message: unknown }).message;
+    const { message } = response;
     return Array.isArray(message) ? message.join('; ') : String(message);
   }
   return error.message;
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {
-  const candidate = error instanceof QueryFailedError ? error.driverError : error;
+  const candidate: unknown = error instanceof QueryFailedError ? error.driverError : error;
   const code = (candidate as { code?: unknown })?.code;
   if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) {
     return true;
@@ -88,7 +105,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
-    const response = host.switchToHttp().getResponse();
+    const response: unknown = host.switchToHttp().getResponse();
     const { body, headers } = toProblem(error, this.logger);
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);

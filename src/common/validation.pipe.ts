@@ -4,20 +4,26 @@ import { FieldError, ValidationProblemException } from './problem';
 /** The largest id a PostgreSQL `integer` column holds. */
 export const MAX_ID = 2_147_483_647;
 
+// A value of the wrong type fails every rule of its field: the type is the one to name.
+const TYPE_CONSTRAINTS = ['whitelistValidation', 'isString', 'isInt', 'isBoolean', 'isIn'];
+
+/** One message per field: the wrong type if that is the problem, else the first rule broken. */
+function firstMessage(constraints: Record<string, string>, field: string): string | undefined {
+  const name = TYPE_CONSTRAINTS.find((constraint) => constraint in constraints) ?? Object.keys(constraints)[0];
+  if (name === 'whitelistValidation') {
+    return `${field} is not a field of this request; remove it`;
+  }
+  return name === undefined ? undefined : constraints[name];
+}
+
 function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.value === undefined && error.constraints) {
       return [{ field, message: `${field} is required` }];
     }
-    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
-      field,
-      message:
-        constraint === 'whitelistValidation'
-          ? `${field} is not a field of this request; remove it`
-          : message,
-    }));
-    return [...own, ...toFieldErrors(error.children ?? [], field)];
+    const own = firstMessage(error.constraints ?? {}, field);
+    return [...(own ? [{ field, message: own }] : []), ...toFieldErrors(error.children ?? [], field)];
   });
 }
 
@@ -47,6 +53,11 @@ export class AppValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'param') {
+      // Path parameters are parsed by their own pipes (ParseIdPipe): a global number
+      // conversion first would turn "1e3" into 1000.
+      return value;
+    }
     const isDto = metadata.metatype !== undefined && this.toValidate(metadata);
     if (isDto && (metadata.type === 'body' || metadata.type === 'query')) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

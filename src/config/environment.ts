@@ -1,16 +1,6 @@
 import { existsSync } from 'node:fs';
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -19,9 +9,6 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
-
-/** The placeholder of `.env.example`; a production start refuses it. */
-export const PLACEHOLDER_SECRET = 'change-me-to-a-random-string-of-at-least-32-bytes';
 
 /**
  * Every environment variable the service reads, with its default. This class and
@@ -74,7 +61,7 @@ export class EnvironmentVariables {
   @Max(15)
   BCRYPT_ROUNDS = 12;
 
-  @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';
 }
@@ -92,13 +79,11 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
   );
   const variables = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const problems = validateSync(variables, { skipMissingProperties: false }).flatMap((error) =>
-    Object.values(error.constraints ?? {}).map(
-      (message) => `${message} (got ${JSON.stringify(error.value)})`,
-    ),
+    Object.values(error.constraints ?? {}).map((message) => `${message} (got ${JSON.stringify(env[error.property])})`),
   );
   if (variables.NODE_ENV === 'production') {
     const secret = variables.JWT_SECRET;
-    if (!secret || Buffer.byteLength(secret, 'utf8') < 32 || secret === PLACEHOLDER_SECRET) {
+    if (!secret || Buffer.byteLength(secret, 'utf8') < 32) {
       problems.push(
         'JWT_SECRET must be set to a random string of at least 32 bytes when NODE_ENV=production ' +
           '(generate one with: openssl rand -base64 48)',

@@ -16,7 +16,8 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     migrations: [join(__dirname, 'migrations', '*.{ts,js}')],
     migrationsTableName: 'migrations',
     synchronize: false,
-    logging: ['error', 'migration'],
+    // Never 'error' or 'query': TypeORM would log the query parameters, password hashes included.
+    logging: ['migration'],
     extra: {
       max: poolSize,
       connectionTimeoutMillis: 5_000,

@@ -115,10 +115,7 @@ export class PostsService {
       .addSelect('post.owner_id', 'owner_id')
       .addSelect('owner.email', 'owner_email')
       .addSelect('owner.created_at', 'owner_created_at')
-      .addSelect(
-        (votes) => votes.select('count(*)::int').from(Vote, 'vote').where('vote.post_id = post.id'),
-        'votes',
-      )
+      .addSelect((votes) => votes.select('count(*)::int').from(Vote, 'vote').where('vote.post_id = post.id'), 'votes')
       .where('(post.published OR post.owner_id = :viewerId)', { viewerId });
   }
 }

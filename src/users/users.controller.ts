@@ -19,10 +19,7 @@ export class UsersController {
   @ApiOperation({ operationId: 'users_create', summary: 'Register an account' })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new user; `Location` names it.' })
   @ApiProblemResponses(400, 409, 413, 415, 422)
-  async create(
-    @Body() body: CreateUserDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponseDto> {
+  async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponseDto> {
     const user = await this.users.register(body);
     reply.header('Location', `/users/${user.id}`);
     return UserResponseDto.from(user);

@@ -31,7 +31,10 @@ export class VotesService {
       );
     } catch (error) {
       // The post was deleted between the SELECT and the foreign key check.
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION
+      ) {
         throw new NotFoundException(`There is no post with id ${postId}.`);
       }
       throw error;

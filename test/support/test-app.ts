@@ -70,6 +70,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   setTestEnvironment({ DATABASE_URL: database.url, ...env });
   const app = await startApp();
   const db = new Pool({ connectionString: database.url, max: 2 });
+  // The final DROP DATABASE ... WITH (FORCE) may end a connection the pool is still closing.
+  db.on('error', () => undefined);
   return {
     app,
     http: () => request(app.getHttpServer()),
@@ -128,7 +130,12 @@ export function expectProblem(response: request.Response, status: number): void 
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(response.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }),
+    expect.objectContaining({
+      type: expect.any(String),
+      title: expect.any(String),
+      status,
+      detail: expect.any(String),
+    }),
   );
   expect(response.body.detail.length).toBeGreaterThan(0);
 }

@@ -40,7 +40,10 @@ export class LoginDto {
 }
 
 export class AccessTokenResponseDto {
-  @ApiProperty({ description: 'A JWT (HS256) to send as `Authorization: Bearer <access_token>`.', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MX0.sig' })
+  @ApiProperty({
+    description: 'A JWT (HS256) to send as `Authorization: Bearer <access_token>`.',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MX0.sig',
+  })
   access_token: string;
 
   @ApiProperty({ enum: ['bearer'], example: 'bearer' })

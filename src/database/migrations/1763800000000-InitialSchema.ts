@@ -27,9 +27,7 @@ export class InitialSchema1763800000000 implements MigrationInterface {
           REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION
       )`);
     await queryRunner.query(`CREATE INDEX "posts_owner_id_idx" ON "posts" ("owner_id")`);
-    await queryRunner.query(
-      `CREATE INDEX "posts_created_at_id_idx" ON "posts" ("created_at" DESC, "id" DESC)`,
-    );
+    await queryRunner.query(`CREATE INDEX "posts_created_at_id_idx" ON "posts" ("created_at" DESC, "id" DESC)`);
     await queryRunner.query(`
       CREATE TABLE "votes" (
         "user_id" integer NOT NULL,

@@ -4,7 +4,13 @@ import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOmittable, toInteger } from '../../common/optional';
 
 export class ListPostsQueryDto {
-  @ApiPropertyOptional({ description: 'How many posts to return: 1 to 100.', default: 10, minimum: 1, maximum: 100, example: 10 })
+  @ApiPropertyOptional({
+    description: 'How many posts to return: 1 to 100.',
+    default: 10,
+    minimum: 1,
+    maximum: 100,
+    example: 10,
+  })
   @IsOmittable()
   @Transform(toInteger)
   @IsInt({ message: 'limit must be an integer from 1 to 100' })

@@ -8,7 +8,13 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 const Title = (required = true) =>
   applyDecorators(
-    ApiProperty({ required, description: 'The title: 1 to 200 characters, trimmed.', example: 'Hello', minLength: 1, maxLength: 200 }),
+    ApiProperty({
+      required,
+      description: 'The title: 1 to 200 characters, trimmed.',
+      example: 'Hello',
+      minLength: 1,
+      maxLength: 200,
+    }),
     ...(required ? [] : [IsOmittable()]),
     Transform(trim),
     IsString({ message: 'title must be a string' }),

@@ -8,7 +8,8 @@ export const normalizeEmail = ({ value }: { value: unknown }) =>
 
 export class CreateUserDto {
   @ApiProperty({
-    description: 'A valid e-mail address, at most 254 characters; trimmed and stored lower-case. Unique, case-insensitively.',
+    description:
+      'A valid e-mail address, at most 254 characters; trimmed and stored lower-case. Unique, case-insensitively.',
     example: 'alice@example.com',
     maxLength: 254,
   })
@@ -19,7 +20,8 @@ export class CreateUserDto {
   email: string;
 
   @ApiProperty({
-    description: '8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).',
+    description:
+      '8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).',
     example: 'correct horse battery staple',
     minLength: 8,
     format: 'password',

@@ -1,0 +1,57 @@
+import { validateEnvironment } from './environment';
+
+describe('validateEnvironment', () => {
+  it('fills every default when the environment is empty', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 8000,
+      DATA_DIR: './.data',
+      ACCESS_TOKEN_EXPIRE_MINUTES: 30,
+      BCRYPT_ROUNDS: 12,
+      LOG_LEVEL: 'info',
+      DATABASE_POOL_SIZE: 10,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.JWT_SECRET).toBeUndefined();
+  });
+
+  it('turns numeric strings into numbers', () => {
+    expect(validateEnvironment({ PORT: '3000', BCRYPT_ROUNDS: '10' })).toMatchObject({ PORT: 3000, BCRYPT_ROUNDS: 10 });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['BCRYPT_ROUNDS', '3'],
+    ['BCRYPT_ROUNDS', '32'],
+    ['ACCESS_TOKEN_EXPIRE_MINUTES', '0'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['LOG_LEVEL', 'loud'],
+    ['NODE_ENV', 'staging'],
+  ])('stops with a message naming %s when it is %p', (name, value) => {
+    expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}.*\\(got "${value}"\\)`));
+  });
+
+  it('treats an empty DATABASE_URL as unset', () => {
+    expect(validateEnvironment({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('refuses to start in production without a JWT_SECRET', () => {
+    expect(() => validateEnvironment({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET must be set/);
+  });
+
+  it('refuses a production JWT_SECRET shorter than 32 bytes', () => {
+    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET/);
+  });
+
+  it('accepts a production JWT_SECRET of 32 bytes', () => {
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32) }).JWT_SECRET).toBe('y'.repeat(32));
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => validateEnvironment({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
+      /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,
+    );
+  });
+});

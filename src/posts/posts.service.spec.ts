@@ -1,0 +1,11 @@
+import { escapeLikePattern } from './posts.service';
+
+describe('escapeLikePattern', () => {
+  it('escapes the LIKE wildcards and the escape character', () => {
+    expect(escapeLikePattern('50%_off\\now')).toBe('50\\%\\_off\\\\now');
+  });
+
+  it('leaves other text alone', () => {
+    expect(escapeLikePattern("it's [a] test")).toBe("it's [a] test");
+  });
+});

