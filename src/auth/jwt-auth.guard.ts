@@ -1,4 +1,4 @@
-import { ExecutionContext, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ProblemException } from '../common/problem';
@@ -23,9 +23,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override handleRequest<User = AuthenticatedUser>(error: unknown, user: User | false, info: unknown): User {
     if (error) {
-      throw error instanceof HttpException
-        ? error
-        : invalidTokenException('The access token could not be verified; log in again with POST /login.');
+      // Our own 401s pass through; anything else (the database is down) is not the token's fault.
+      throw error;
     }
     if (user) {
       return user;

@@ -1,0 +1,71 @@
+import { Pool } from 'pg';
+import request from 'supertest';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { TcpProxy } from './support/tcp-proxy';
+import { createTestDatabase, expectProblem, setTestEnvironment, startApp, TEST_PASSWORD } from './support/test-app';
+
+describe('When the database goes away', () => {
+  let proxy: TcpProxy;
+  let app: NestFastifyApplication;
+  let dropDatabase: () => Promise<void>;
+  let token: string;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    dropDatabase = database.drop;
+    const url = new URL(database.url);
+    proxy = new TcpProxy(url.hostname, Number(url.port));
+    await proxy.start();
+    url.port = String(proxy.port);
+    setTestEnvironment({ DATABASE_URL: url.toString() });
+    app = await startApp();
+
+    await http().post('/users').send({ email: 'outage@example.com', password: TEST_PASSWORD }).expect(201);
+    const login = await http()
+      .post('/login')
+      .type('form')
+      .send({ username: 'outage@example.com', password: TEST_PASSWORD })
+      .expect(200);
+    token = login.body.access_token;
+  });
+
+  afterAll(async () => {
+    await proxy.start().catch(() => undefined);
+    await app.close();
+    await proxy.stop();
+    await dropDatabase();
+  });
+
+  it('answers 503 problem+json with Retry-After, and /health says the database is down', async () => {
+    await proxy.stop();
+
+    const posts = await http().get('/posts').set('Authorization', `Bearer ${token}`);
+    expectProblem(posts, 503);
+    expect(posts.headers['retry-after']).toBeDefined();
+
+    const register = await http().post('/users').send({ email: 'during@example.com', password: TEST_PASSWORD });
+    expectProblem(register, 503);
+
+    const health = await http().get('/health');
+    expectProblem(health, 503);
+    expect(health.body.database).toBe('down');
+  });
+
+  it('serves again from the same process when the database is back, with nothing half-written', async () => {
+    await proxy.start();
+
+    const health = await http().get('/health').expect(200);
+    expect(health.body).toEqual({ status: 'ok', database: 'up' });
+    await http().get('/posts').set('Authorization', `Bearer ${token}`).expect(200);
+
+    // The registration refused during the outage left no row behind.
+    const direct = new Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+    try {
+      const users = await direct.query('SELECT email FROM users ORDER BY id');
+      expect(users.rows).toEqual([{ email: 'outage@example.com' }]);
+    } finally {
+      await direct.end();
+    }
+  });
+});
