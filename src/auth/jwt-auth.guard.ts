@@ -21,7 +21,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return isPublic ? true : super.canActivate(context);
   }
 
-  override handleRequest<User = AuthenticatedUser>(error: unknown, user: User | false, info: unknown): User {
+  override handleRequest<User = AuthenticatedUser>(error: Error | null, user: User | false, info: unknown): User {
     if (error) {
       // Our own 401s pass through; anything else (the database is down) is not the token's fault.
       throw error;
