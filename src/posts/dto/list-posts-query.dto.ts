@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Max, Min } from 'class-validator';
+import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable, toInteger } from '../../common/optional';
 
 export class ListPostsQueryDto {
@@ -33,6 +34,6 @@ export class ListPostsQueryDto {
   })
   @IsOmittable()
   @IsString({ message: 'search must be a single string' })
-  @MaxLength(200, { message: 'search must be at most 200 characters' })
+  @CodePointLength(0, 200, { message: 'search must be at most 200 characters' })
   search: string = '';
 }

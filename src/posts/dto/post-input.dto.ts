@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsString, Matches } from 'class-validator';
+import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable } from '../../common/optional';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -18,7 +19,7 @@ const Title = (required = true) =>
     ...(required ? [] : [IsOmittable()]),
     Transform(trim),
     IsString({ message: 'title must be a string' }),
-    Length(1, 200, { message: 'title must be 1 to 200 characters after trimming' }),
+    CodePointLength(1, 200, { message: 'title must be 1 to 200 characters after trimming' }),
   );
 
 const Content = (required = true) =>
@@ -32,7 +33,7 @@ const Content = (required = true) =>
     }),
     ...(required ? [] : [IsOmittable()]),
     IsString({ message: 'content must be a string' }),
-    Length(1, 20000, { message: 'content must be 1 to 20000 characters' }),
+    CodePointLength(1, 20000, { message: 'content must be 1 to 20000 characters' }),
     Matches(/\S/, { message: 'content must not be only white space' }),
   );
 

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsString } from 'class-validator';
+import { CodePointLength } from '../../common/code-point-length';
 import { IsPassword } from '../../auth/password.validator';
 
 export const normalizeEmail = ({ value }: { value: unknown }) =>
@@ -15,7 +16,7 @@ export class CreateUserDto {
   })
   @Transform(normalizeEmail)
   @IsString({ message: 'email must be a string' })
-  @MaxLength(254, { message: 'email must be at most 254 characters' })
+  @CodePointLength(1, 254, { message: 'email must be at most 254 characters' })
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
   email: string;
 
