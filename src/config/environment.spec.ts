@@ -33,6 +33,12 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`${name}.*\\(got "${value}"\\)`));
   });
 
+  it('says once that a variable has the wrong kind of value', () => {
+    expect(() => validateEnvironment({ PORT: 'abc' })).toThrow(
+      /^Invalid configuration:\n  - PORT must be an integer number \(got "abc"\)$/,
+    );
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(validateEnvironment({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });

@@ -78,9 +78,12 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
       .map((name) => [name, env[name]]),
   );
   const variables = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
-  const problems = validateSync(variables, { skipMissingProperties: false }).flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) => `${message} (got ${JSON.stringify(env[error.property])})`),
-  );
+  const problems = validateSync(variables).map((error) => {
+    const constraints = error.constraints ?? {};
+    // One line per variable: a value of the wrong kind says so rather than "must not be less than 0".
+    const message = constraints.isInt ?? constraints.isIn ?? Object.values(constraints)[0];
+    return `${message} (got ${JSON.stringify(env[error.property])})`;
+  });
   if (variables.NODE_ENV === 'production') {
     const secret = variables.JWT_SECRET;
     if (!secret || Buffer.byteLength(secret, 'utf8') < 32) {
