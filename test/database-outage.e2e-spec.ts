@@ -2,7 +2,14 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TcpProxy } from './support/tcp-proxy';
-import { createTestDatabase, expectProblem, setTestEnvironment, startApp, TEST_PASSWORD } from './support/test-app';
+import {
+  createTestDatabase,
+  expectProblem,
+  registerUser,
+  setTestEnvironment,
+  startApp,
+  TEST_PASSWORD,
+} from './support/test-app';
 
 describe('When the database goes away', () => {
   let proxy: TcpProxy;
@@ -21,13 +28,7 @@ describe('When the database goes away', () => {
     setTestEnvironment({ DATABASE_URL: url.toString() });
     app = await startApp();
 
-    await http().post('/users').send({ email: 'outage@example.com', password: TEST_PASSWORD }).expect(201);
-    const login = await http()
-      .post('/login')
-      .type('form')
-      .send({ username: 'outage@example.com', password: TEST_PASSWORD })
-      .expect(200);
-    token = login.body.access_token;
+    ({ token } = await registerUser({ http }, 'outage@example.com'));
   });
 
   afterAll(async () => {

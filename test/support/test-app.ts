@@ -96,7 +96,7 @@ export interface TestUser {
 let userCounter = 0;
 
 /** Registers a user through the API and logs them in with the OAuth2 form. */
-export async function registerUser(testApp: TestApp, email?: string): Promise<TestUser> {
+export async function registerUser(testApp: Pick<TestApp, 'http'>, email?: string): Promise<TestUser> {
   userCounter += 1;
   const address = email ?? `user${userCounter}-${randomBytes(3).toString('hex')}@example.com`;
   const created = await testApp.http().post('/users').send({ email: address, password: TEST_PASSWORD }).expect(201);
