@@ -35,7 +35,7 @@ describe('validateEnvironment', () => {
 
   it('says once that a variable has the wrong kind of value', () => {
     expect(() => validateEnvironment({ PORT: 'abc' })).toThrow(
-      /^Invalid configuration:\n  - PORT must be an integer number \(got "abc"\)$/,
+      /^Invalid configuration:\n {2}- PORT must be an integer number \(got "abc"\)$/,
     );
   });
 
