@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { appConfig, authConfig, databaseConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
@@ -30,6 +31,7 @@ export class AppModule {
             return env;
           },
         }),
+        ScheduleModule.forRoot(),
         DatabaseModule,
         AuthModule,
         UsersModule,

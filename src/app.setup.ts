@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppValidationPipe } from './common/validation.pipe';
-import { LOG_LEVELS, type LogLevelName, validateEnvironment } from './config/environment';
+import { LOG_LEVELS, type LogLevelName, trustProxySetting, validateEnvironment } from './config/environment';
 
 /** Big enough for 20,000 characters of content however they are escaped in JSON. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -26,14 +26,16 @@ export function logLevelsFor(level: LogLevelName): LogLevel[] {
 
 /** Builds the whole app as `main.ts` serves it; end-to-end tests use the same function. */
 export async function createApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
-  const logLevel = validateEnvironment(process.env).LOG_LEVEL;
+  const env = validateEnvironment(process.env);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Decides `request.ip`, which the login limits count by.
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
     // `/posts` and `/posts/` are the same route, answered without a redirect.
     routerOptions: { ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
-    logger: logLevelsFor(logLevel),
+    logger: logLevelsFor(env.LOG_LEVEL),
     abortOnError: false,
   });
 

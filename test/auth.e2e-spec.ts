@@ -33,9 +33,14 @@ function unsignedToken(payload: object): string {
 }
 
 /** The claims the service itself puts in an access token for this user, valid for 30 minutes. */
-function claimsFor(user: Pick<TestUser, 'id'>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/** The claims of a real token of this user (its session id included), or of a made-up user. */
+function claimsFor(
+  user: Pick<TestUser, 'id'> & { token?: string },
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { sub: String(user.id), user_id: user.id, iat: now, exp: now + ACCESS_TOKEN_SECONDS, ...overrides };
+  const sid = user.token ? decodePart(user.token, 1).sid : 1;
+  return { sub: String(user.id), user_id: user.id, sid, iat: now, exp: now + ACCESS_TOKEN_SECONDS, ...overrides };
 }
 
 function expectInvalidToken(response: Response): void {
@@ -195,6 +200,7 @@ describe('Login and tokens', () => {
       const payload = decodePart(token, 1);
       expect(payload.sub).toBe(String(user.id));
       expect(payload.user_id).toBe(user.id);
+      expect(payload.sid).toEqual(expect.any(Number));
       expect(typeof payload.iat).toBe('number');
       expect(payload.iat).toBeGreaterThanOrEqual(before - 1);
       expect(payload.iat).toBeLessThanOrEqual(after + 1);
@@ -303,6 +309,18 @@ describe('Login and tokens', () => {
       const response = await getMe(`Bearer ${token}`);
       expectInvalidToken(response);
       expect(response.body.detail).toMatch(/expired/i);
+    });
+
+    it('answers 401 invalid_token to a well-signed token without a session id', async () => {
+      const withoutSession = claimsFor(victim);
+      delete withoutSession.sid;
+      expectInvalidToken(await getMe(`Bearer ${craftToken(withoutSession)}`));
+    });
+
+    it("answers 401 invalid_token to a well-signed token that names another user's session", async () => {
+      const other = await registerUser(t);
+      const response = await getMe(`Bearer ${craftToken(claimsFor(victim, { sid: decodePart(other.token, 1).sid }))}`);
+      expectInvalidToken(response);
     });
 
     it('answers 401 invalid_token to the token of a user deleted from the database', async () => {

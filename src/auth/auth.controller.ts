@@ -1,11 +1,14 @@
-import { Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses } from '../common/api-problem';
+import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import type { ClientInfo } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { AuthService } from './auth.service';
-import { CurrentUser, Public } from './decorators';
-import { AccessTokenResponseDto, LoginDto } from './dto/login.dto';
+import { Client, CurrentUser, Public } from './decorators';
+import { LoginDto, RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
+
+const TOKEN_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'application/json'];
 
 @ApiTags('auth')
 @Controller()
@@ -23,13 +26,48 @@ export class AuthController {
     summary: 'Log in with e-mail and password (OAuth2 password grant)',
     description:
       'Send `username` (the e-mail) and `password` as a form (`application/x-www-form-urlencoded`) or as JSON. ' +
-      'Use the returned `access_token` as `Authorization: Bearer <access_token>`. An unknown e-mail and a wrong password get the same 401.',
+      'Use the returned `access_token` as `Authorization: Bearer <access_token>`; renew it with the `refresh_token` at ' +
+      'POST /auth/refresh. An unknown e-mail and a wrong password get the same 401. After too many failures for one ' +
+      'e-mail from one address, or too many attempts from one address, the answer is 429 with `Retry-After`.',
   })
-  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: LoginDto })
-  @ApiOkResponse({ type: AccessTokenResponseDto, description: 'The access token.' })
-  @ApiProblemResponses(401, 422)
-  login(@CurrentUser() user: AuthenticatedUser): Promise<AccessTokenResponseDto> {
-    return this.auth.issueAccessToken(user);
+  @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.' })
+  @ApiProblemResponses(401, 422, 429)
+  logIn(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.auth.logIn(user, client);
+  }
+
+  @Public()
+  @Post('auth/refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOperation({
+    operationId: 'auth_refresh',
+    summary: 'Trade a refresh token for new tokens',
+    description:
+      'The refresh token is spent: keep the new one. Presenting a spent refresh token again is taken as theft and ' +
+      'ends the whole session.',
+  })
+  @ApiConsumes(...TOKEN_CONTENT_TYPES)
+  @ApiBody({ type: RefreshDto })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'New tokens for the same session.' })
+  @ApiProblemResponses(400, 401, 415, 422)
+  refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
+    return this.auth.refresh(body.refresh_token);
+  }
+
+  @Post('auth/logout')
+  @HttpCode(204)
+  @ApiBearerAuthRequired()
+  @ApiOperation({
+    operationId: 'auth_logout',
+    summary: 'End this session',
+    description: 'Its refresh token and the access token used here stop working at once.',
+  })
+  @ApiNoContentResponse({ description: 'The session has ended.' })
+  logOut(@CurrentUser() user: AuthenticatedUser): Promise<void> {
+    return this.auth.logOut(user);
   }
 }

@@ -3,16 +3,20 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { authConfig, type AuthConfig } from '../config/configuration';
+import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
+import { LoginThrottleService } from './login-throttle.service';
+import { SessionsController } from './sessions.controller';
 
 @Module({
   imports: [
     UsersModule,
+    SessionsModule,
     PassportModule.register({ session: false }),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
@@ -23,8 +27,13 @@ import { LocalStrategy } from './local.strategy';
       }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, LocalStrategy, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
-  exports: [AuthService],
+  controllers: [AuthController, SessionsController],
+  providers: [
+    AuthService,
+    LoginThrottleService,
+    LocalStrategy,
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
 })
 export class AuthModule {}

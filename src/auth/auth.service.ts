@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { ProblemException } from '../common/problem';
 import { MAX_ID } from '../common/validation.pipe';
 import { authConfig, type AuthConfig } from '../config/configuration';
+import { ClientInfo, RefreshedSession, SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import type { AccessTokenPayload, AuthenticatedUser } from './authenticated-user';
-import { AccessTokenResponseDto } from './dto/login.dto';
+import { TokenResponseDto } from './dto/login.dto';
+import { LoginThrottleService } from './login-throttle.service';
 import { PASSWORD_MAX_BYTES, passwordByteLength } from './password.validator';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
@@ -19,6 +21,11 @@ export function invalidTokenException(detail: string): ProblemException {
   });
 }
 
+function parseId(value: unknown): number | undefined {
+  const id = typeof value === 'string' && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : value;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 1 && id <= MAX_ID ? id : undefined;
+}
+
 @Injectable()
 export class AuthService implements OnModuleInit {
   /** Compared against when the e-mail is unknown, so both failures take the same time. */
@@ -26,6 +33,8 @@ export class AuthService implements OnModuleInit {
 
   constructor(
     private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottleService,
     private readonly jwt: JwtService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
@@ -34,33 +43,63 @@ export class AuthService implements OnModuleInit {
     this.dummyPasswordHash = await hash(randomBytes(16).toString('hex'), this.config.bcryptRounds);
   }
 
-  /** The user these credentials belong to; one bcrypt comparison whatever the outcome. */
-  async verifyCredentials(email: string, password: string): Promise<AuthenticatedUser> {
+  /**
+   * The user these credentials belong to: one bcrypt comparison whatever the outcome,
+   * within the brute-force limits of the client's address.
+   */
+  async verifyCredentials(email: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
+    await this.throttle.assertMayAttempt(email, clientIp);
     const user = await this.users.findByEmailWithPasswordHash(email);
     const matches = await compare(password, user?.passwordHash ?? this.dummyPasswordHash);
     // bcrypt ignores bytes past 72: a longer password must never match a shorter one.
     if (!user || !matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
+      await this.throttle.recordFailure(email, clientIp);
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
+    await this.throttle.recordSuccess(email, clientIp);
     return { id: user.id, email: user.email, createdAt: user.createdAt };
   }
 
-  async issueAccessToken(user: AuthenticatedUser): Promise<AccessTokenResponseDto> {
-    const payload: AccessTokenPayload = { sub: String(user.id), user_id: user.id };
-    const accessToken = await this.jwt.signAsync(payload);
-    return { access_token: accessToken, token_type: 'bearer', expires_in: this.config.accessTokenExpiresInSeconds };
+  /** Each login starts a session: an access token that names it and its first refresh token. */
+  async logIn(user: AuthenticatedUser, client: ClientInfo): Promise<TokenResponseDto> {
+    return this.issueTokens(await this.sessions.start(user.id, client));
   }
 
-  /** The live user a verified token speaks for; a token of a deleted user is refused. */
+  /** Spends a refresh token for a new pair of tokens on the same session. */
+  async refresh(refreshToken: string): Promise<TokenResponseDto> {
+    return this.issueTokens(await this.sessions.rotate(refreshToken));
+  }
+
+  async logOut(user: AuthenticatedUser): Promise<void> {
+    if (user.sessionId !== undefined) {
+      await this.sessions.revoke(user.id, user.sessionId);
+    }
+  }
+
+  /** The live user and session a verified token speaks for; ended sessions and deleted users are refused. */
   async userForToken(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
-    const id = typeof payload.sub === 'string' && /^[1-9][0-9]{0,9}$/.test(payload.sub) ? Number(payload.sub) : NaN;
-    if (!Number.isSafeInteger(id) || id > MAX_ID) {
-      throw invalidTokenException('The access token has no valid subject; log in again with POST /login.');
+    const userId = parseId(payload.sub);
+    const sessionId = parseId(payload.sid);
+    if (userId === undefined || sessionId === undefined) {
+      throw invalidTokenException('The access token names no valid user or session; log in again with POST /login.');
     }
-    const user = await this.users.findById(id);
+    const user = await this.sessions.findLiveSessionUser(sessionId, userId);
     if (!user) {
-      throw invalidTokenException('The user of this access token no longer exists; register or log in again.');
+      throw invalidTokenException(
+        'The session of this access token has ended (logged out, revoked, or the account was deleted); log in again with POST /login.',
+      );
     }
-    return { id: user.id, email: user.email, createdAt: user.createdAt };
+    return user;
+  }
+
+  private async issueTokens({ sessionId, userId, refreshToken }: RefreshedSession): Promise<TokenResponseDto> {
+    const payload: AccessTokenPayload = { sub: String(userId), user_id: userId, sid: sessionId };
+    return {
+      access_token: await this.jwt.signAsync(payload),
+      token_type: 'bearer',
+      expires_in: this.config.accessTokenExpiresInSeconds,
+      refresh_token: refreshToken,
+      refresh_expires_in: this.config.refreshTokenExpiresInSeconds,
+    };
   }
 }

@@ -3,12 +3,16 @@ export interface AuthenticatedUser {
   id: number;
   email: string;
   createdAt: Date;
+  /** The session of the access token (absent while logging in). */
+  sessionId?: number;
 }
 
 /** The claims of an access token. */
 export interface AccessTokenPayload {
   sub: string;
   user_id: number;
+  /** The session the token belongs to: logout and revocation end it at once. */
+  sid: number;
   iat?: number;
   exp?: number;
 }

@@ -1,4 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { ClientInfo } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from './authenticated-user';
 
 export const IS_PUBLIC = 'isPublic';
@@ -11,3 +13,9 @@ export const CurrentUser = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AuthenticatedUser =>
     context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user,
 );
+
+/** The caller's address (as TRUST_PROXY decides) and user agent, recorded with a session. */
+export const Client = createParamDecorator((_data: unknown, context: ExecutionContext): ClientInfo => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+});

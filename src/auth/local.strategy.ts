@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
 import type { AuthenticatedUser } from './authenticated-user';
 import { AuthService } from './auth.service';
@@ -8,10 +9,10 @@ import { AuthService } from './auth.service';
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy) {
   constructor(private readonly auth: AuthService) {
-    super({ usernameField: 'username', passwordField: 'password', session: false });
+    super({ usernameField: 'username', passwordField: 'password', session: false, passReqToCallback: true });
   }
 
-  validate(username: string, password: string): Promise<AuthenticatedUser> {
-    return this.auth.verifyCredentials(username, password);
+  validate(request: FastifyRequest, username: string, password: string): Promise<AuthenticatedUser> {
+    return this.auth.verifyCredentials(username, password, request.ip);
   }
 }

@@ -32,7 +32,15 @@ export const authConfig = registerAs('auth', () => {
   return {
     jwtSecret: env.JWT_SECRET ?? readOrCreateSecret(resolve(env.DATA_DIR)),
     accessTokenExpiresInSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    refreshTokenExpiresInSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86_400,
     bcryptRounds: env.BCRYPT_ROUNDS,
+    login: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      maxAttemptsPerClient: env.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+    },
+    /** Undefined: login counters live in this process's memory. */
+    redisUrl: env.REDIS_URL,
   };
 });
 

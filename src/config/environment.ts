@@ -57,9 +57,45 @@ export class EnvironmentVariables {
 
   @Transform(toInteger)
   @IsInt()
+  @Min(1)
+  @Max(365)
+  REFRESH_TOKEN_EXPIRE_DAYS = 30;
+
+  @Transform(toInteger)
+  @IsInt()
   @Min(4)
   @Max(15)
   BCRYPT_ROUNDS = 12;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  LOGIN_MAX_FAILURES = 5;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  LOGIN_MAX_ATTEMPTS_PER_CLIENT = 100;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_WINDOW_SECONDS = 900;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Whose address counts as the client's: see `trustProxySetting`. */
+  @Matches(/^(|true|false|[0-9]{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be empty, true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs',
+  })
+  TRUST_PROXY = '';
 
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsIn(LOG_LEVELS)
@@ -73,7 +109,7 @@ export class EnvironmentVariables {
 export function validateEnvironment(env: Record<string, unknown>): EnvironmentVariables {
   const known = Object.fromEntries(
     Object.keys(new EnvironmentVariables())
-      .concat('DATABASE_URL', 'JWT_SECRET')
+      .concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL')
       .filter((name) => env[name] !== undefined)
       .map((name) => [name, env[name]]),
   );
@@ -104,4 +140,24 @@ export function loadEnvFile(path = '.env'): void {
   if (existsSync(path)) {
     process.loadEnvFile(path);
   }
+}
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy`: empty or `false` trusts nobody (the socket's
+ * address is the client), `true` trusts every `X-Forwarded-For` hop, a number trusts
+ * that many hops, a list trusts those proxy addresses or CIDR ranges.
+ */
+export function trustProxySetting(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const setting = value.trim();
+  if (setting === '' || setting === 'false') {
+    return false;
+  }
+  if (setting === 'true') {
+    return true;
+  }
+  if (/^[0-9]+$/.test(setting)) {
+    const hops = Number(setting);
+    return (_address, hop) => hop < hops;
+  }
+  return setting.split(',').map((address) => address.trim());
 }

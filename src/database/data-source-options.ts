@@ -3,8 +3,9 @@ import { DataSourceOptions } from 'typeorm';
 import { Post } from '../posts/post.entity';
 import { User } from '../users/user.entity';
 import { Vote } from '../votes/vote.entity';
+import { Session } from '../sessions/session.entity';
 
-export const ENTITIES = [User, Post, Vote];
+export const ENTITIES = [User, Post, Vote, Session];
 
 /** The one description of the database, shared by the app and the TypeORM CLI (`ormconfig.ts`). */
 export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser, Public } from '../auth/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
+import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
 import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
@@ -31,6 +32,34 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
     return UserResponseDto.from(user);
+  }
+
+  @Put('me/password')
+  @HttpCode(204)
+  @ApiBearerAuthRequired()
+  @ApiOperation({
+    operationId: 'users_change_password',
+    summary: 'Change your password',
+    description: 'Every other session of the account ends; the one making this request goes on.',
+  })
+  @ApiNoContentResponse({ description: 'Changed.' })
+  @ApiProblemResponses(400, 403, 415, 422)
+  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
+    return this.users.changePassword(user, body.current_password, body.new_password);
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @ApiBearerAuthRequired()
+  @ApiOperation({
+    operationId: 'users_delete_me',
+    summary: 'Delete your account',
+    description: 'Your posts, votes and sessions go with it; your tokens stop working.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblemResponses(400, 403, 415, 422)
+  deleteMe(@CurrentUser() user: AuthenticatedUser, @Body() body: DeleteAccountDto): Promise<void> {
+    return this.users.deleteAccount(user, body.password);
   }
 
   @Get(':id')

@@ -1,8 +1,11 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { hash } from 'bcrypt';
+import { compare, hash } from 'bcrypt';
 import { QueryFailedError, Repository } from 'typeorm';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { PASSWORD_MAX_BYTES, passwordByteLength } from '../auth/password.validator';
 import { authConfig, type AuthConfig } from '../config/configuration';
+import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
 import { User } from './user.entity';
 
@@ -12,6 +15,7 @@ const UNIQUE_VIOLATION = '23505';
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sessions: SessionsService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
@@ -51,5 +55,29 @@ export class UsersService {
       .addSelect('user.passwordHash')
       .where('lower(user.email) = lower(:email)', { email: email.trim() })
       .getOne();
+  }
+
+  /** Sets a new password and ends every other session of the user, in one transaction. */
+  async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+    await this.assertPassword(user.id, currentPassword, 'The current password is wrong; nothing was changed.');
+    const passwordHash = await hash(newPassword, this.config.bcryptRounds);
+    await this.users.manager.transaction(async (manager) => {
+      await manager.update(User, { id: user.id }, { passwordHash });
+      await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
+    });
+  }
+
+  /** Deletes the account; its posts, votes and sessions go with it (ON DELETE CASCADE). */
+  async deleteAccount(user: AuthenticatedUser, password: string): Promise<void> {
+    await this.assertPassword(user.id, password, 'The password is wrong; the account was not deleted.');
+    await this.users.delete({ id: user.id });
+  }
+
+  private async assertPassword(userId: number, password: string, detail: string): Promise<void> {
+    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    const matches = user !== null && (await compare(password, user.passwordHash));
+    if (!matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
+      throw new ForbiddenException(detail);
+    }
   }
 }

@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.setup';
+import { EnvironmentVariables } from '../../src/config/environment';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -37,21 +38,33 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   };
 }
 
-/** Sets the environment the app reads, as a deployment would. */
+/** The environment this test file started with (Jest gives each file its own copy). */
+const ORIGINAL_ENV = { ...process.env };
+
+/**
+ * Sets the environment the app reads, as a deployment would: the file's original
+ * environment, less anything the app reads from it, plus test defaults and overrides
+ * (undefined removes a variable). Nothing leaks from one app of a file to the next.
+ */
 export function setTestEnvironment(overrides: Record<string, string | undefined> = {}): void {
-  for (const name of ['DATABASE_URL', 'JWT_SECRET', 'DATA_DIR', 'NODE_ENV', 'PORT']) {
+  for (const name of Object.keys(process.env)) {
     delete process.env[name];
   }
-  Object.assign(process.env, {
+  const appVariables = Object.keys(new EnvironmentVariables()).concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL');
+  const inherited = Object.entries(ORIGINAL_ENV).filter(([name]) => !appVariables.includes(name));
+  const settings: Record<string, string | undefined> = {
+    ...Object.fromEntries(inherited),
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     BCRYPT_ROUNDS: '4',
     LOG_LEVEL: 'fatal',
+    // Every request of a test comes from 127.0.0.1; the login limit tests set their own.
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: '100000',
     ...overrides,
-  });
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) {
-      delete process.env[name];
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (value !== undefined) {
+      process.env[name] = value;
     }
   }
 }
@@ -85,34 +98,56 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   };
 }
 
-export interface TestUser {
+export interface TestSession {
+  token: string;
+  refreshToken: string;
+  /** The `sid` claim of the access token. */
+  sessionId: number;
+  auth: { Authorization: string };
+}
+
+export interface TestUser extends TestSession {
   id: number;
   email: string;
   password: string;
-  token: string;
-  auth: { Authorization: string };
 }
 
 let userCounter = 0;
 
-/** Registers a user through the API and logs them in with the OAuth2 form. */
+/** Logs in with the OAuth2 form: a new session. */
+export async function logIn(
+  testApp: Pick<TestApp, 'http'>,
+  email: string,
+  password = TEST_PASSWORD,
+  headers: Record<string, string> = {},
+): Promise<TestSession> {
+  const login = await testApp
+    .http()
+    .post('/login')
+    .set(headers)
+    .type('form')
+    .send({ username: email, password })
+    .expect(200);
+  const token = login.body.access_token as string;
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { sid: number };
+  return {
+    token,
+    refreshToken: login.body.refresh_token as string,
+    sessionId: claims.sid,
+    auth: { Authorization: `Bearer ${token}` },
+  };
+}
+
+/** Registers a user through the API and logs them in. */
 export async function registerUser(testApp: Pick<TestApp, 'http'>, email?: string): Promise<TestUser> {
   userCounter += 1;
   const address = email ?? `user${userCounter}-${randomBytes(3).toString('hex')}@example.com`;
   const created = await testApp.http().post('/users').send({ email: address, password: TEST_PASSWORD }).expect(201);
-  const login = await testApp
-    .http()
-    .post('/login')
-    .type('form')
-    .send({ username: address, password: TEST_PASSWORD })
-    .expect(200);
-  const token = login.body.access_token as string;
   return {
     id: created.body.id,
     email: created.body.email,
     password: TEST_PASSWORD,
-    token,
-    auth: { Authorization: `Bearer ${token}` },
+    ...(await logIn(testApp, address)),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsOmittable } from '../../common/optional';
 
 /**
  * The OAuth2 password grant, as a form (what Swagger UI and the FastAPI original send)
@@ -19,30 +20,30 @@ export class LoginDto {
   password: string;
 
   @ApiPropertyOptional({ description: 'Ignored (OAuth2: "password").', example: 'password' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   grant_type?: string;
 
   @ApiPropertyOptional({ description: 'Ignored.', example: '' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   scope?: string;
 
   @ApiPropertyOptional({ description: 'Ignored.' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   client_id?: string;
 
   @ApiPropertyOptional({ description: 'Ignored.' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   client_secret?: string;
 }
 
-export class AccessTokenResponseDto {
+export class TokenResponseDto {
   @ApiProperty({
     description: 'A JWT (HS256) to send as `Authorization: Bearer <access_token>`.',
-    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MX0.sig',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MSwic2lkIjozfQ.sig',
   })
   access_token: string;
 
@@ -51,4 +52,45 @@ export class AccessTokenResponseDto {
 
   @ApiProperty({ description: 'Seconds until the access token expires.', example: 1800 })
   expires_in: number;
+
+  @ApiProperty({
+    description: 'Opaque; send it to POST /auth/refresh for new tokens. Each refresh token works once.',
+    example: 'q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k',
+  })
+  refresh_token: string;
+
+  @ApiProperty({ description: 'Seconds until the refresh token expires.', example: 2592000 })
+  refresh_expires_in: number;
+}
+
+/**
+ * `POST /auth/refresh`, as JSON or as the OAuth2 form (`grant_type=refresh_token`);
+ * `scope`, `client_id` and `client_secret` are accepted and ignored.
+ */
+export class RefreshDto {
+  @ApiProperty({ description: 'The refresh token from POST /login or the last refresh.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  refresh_token: string;
+
+  @ApiPropertyOptional({ enum: ['refresh_token'], example: 'refresh_token' })
+  @IsOmittable()
+  @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token' })
+  grant_type?: string;
+
+  @ApiPropertyOptional({ description: 'Ignored.' })
+  @IsOmittable()
+  @IsString()
+  scope?: string;
+
+  @ApiPropertyOptional({ description: 'Ignored.' })
+  @IsOmittable()
+  @IsString()
+  client_id?: string;
+
+  @ApiPropertyOptional({ description: 'Ignored.' })
+  @IsOmittable()
+  @IsString()
+  client_secret?: string;
 }

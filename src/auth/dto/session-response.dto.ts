@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Session } from '../../sessions/session.entity';
+
+export class SessionResponseDto {
+  @ApiProperty({ example: 3 })
+  id: number;
+
+  @ApiProperty({ example: '2026-11-22T10:15:00.000Z', description: 'When the login happened.' })
+  created_at: string;
+
+  @ApiProperty({ example: '2026-11-22T10:45:00.000Z', description: 'The login or the last refresh.' })
+  last_used_at: string;
+
+  @ApiProperty({ example: 'curl/8.5.0', nullable: true, type: String })
+  user_agent: string | null;
+
+  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String, description: 'The client address at login.' })
+  ip: string | null;
+
+  @ApiProperty({ example: true, description: 'Whether this is the session of the token used for this request.' })
+  current: boolean;
+
+  static from(session: Session, currentSessionId: number | undefined): SessionResponseDto {
+    return {
+      id: session.id,
+      created_at: session.createdAt.toISOString(),
+      last_used_at: session.lastUsedAt.toISOString(),
+      user_agent: session.userAgent,
+      ip: session.ip,
+      current: session.id === currentSessionId,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { ProblemException } from '../common/problem';
+import { authConfig, type AuthConfig } from '../config/configuration';
+
+/**
+ * The brute-force limits of POST /login: failures per (e-mail, client address), and
+ * attempts per client address, in a fixed window. rate-limiter-flexible rather than
+ * @nestjs/throttler: the throttler counts every request and cannot count failures
+ * only or forget a key after a success, which the contract asks for.
+ * Counters live in Redis when REDIS_URL is set (shared by every instance), else in memory.
+ */
+@Injectable()
+export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(LoginThrottleService.name);
+  private readonly redis?: Redis;
+  private readonly failuresPerAccountAndClient: RateLimiterAbstract;
+  private readonly attemptsPerClient: RateLimiterAbstract;
+
+  constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
+    const { maxFailures, maxAttemptsPerClient, windowSeconds } = config.login;
+    if (config.redisUrl) {
+      // No offline queue: while Redis is away a command fails at once and the in-memory
+      // insurance limiter answers, instead of logins hanging.
+      this.redis = new Redis(config.redisUrl, {
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      });
+      this.redis.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
+    }
+    this.failuresPerAccountAndClient = this.limiter('login-failures', maxFailures, windowSeconds);
+    this.attemptsPerClient = this.limiter('login-attempts', maxAttemptsPerClient, windowSeconds);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.redis) {
+      await this.redis.connect().catch((error: Error) => {
+        this.logger.warn(`Redis is not reachable (${error.message}): login limits count in memory until it is`);
+      });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis && this.redis.status !== 'end') {
+      await this.redis.quit().catch(() => this.redis?.disconnect());
+    }
+  }
+
+  /** Counts the attempt, and refuses it with 429 while either limit is reached. */
+  async assertMayAttempt(email: string, clientIp: string): Promise<void> {
+    try {
+      await this.attemptsPerClient.consume(clientIp);
+    } catch (rejection) {
+      throw tooManyAttempts(rejection, 'Too many login attempts from your address');
+    }
+    const failures = await this.failuresPerAccountAndClient.get(pairKey(email, clientIp));
+    if (failures && failures.consumedPoints >= this.config.login.maxFailures) {
+      throw tooManyAttempts(failures, 'Too many failed logins for this account from your address');
+    }
+  }
+
+  async recordFailure(email: string, clientIp: string): Promise<void> {
+    // The last allowed failure "rejects" here: that is the count reaching the limit, not an error.
+    await this.failuresPerAccountAndClient.consume(pairKey(email, clientIp)).catch((result: unknown) => {
+      if (!(result instanceof RateLimiterRes)) {
+        throw result;
+      }
+    });
+  }
+
+  async recordSuccess(email: string, clientIp: string): Promise<void> {
+    await this.failuresPerAccountAndClient.delete(pairKey(email, clientIp));
+  }
+
+  private limiter(name: string, points: number, duration: number): RateLimiterAbstract {
+    const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
+    if (!this.redis) {
+      return memory;
+    }
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: `posts-api:${name}`,
+      points,
+      duration,
+      insuranceLimiter: memory,
+    });
+  }
+}
+
+/** E-mails are hashed so the counter store holds no personal data. */
+function pairKey(email: string, clientIp: string): string {
+  return createHash('sha256').update(`${email.trim().toLowerCase()}\n${clientIp}`).digest('base64url');
+}
+
+function tooManyAttempts(rejection: unknown, reason: string): Error {
+  if (!(rejection instanceof RateLimiterRes)) {
+    return rejection instanceof Error ? rejection : new Error(String(rejection));
+  }
+  const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+  return new ProblemException(HttpStatus.TOO_MANY_REQUESTS, `${reason}; try again in ${seconds} seconds.`, {
+    'Retry-After': String(seconds),
+  });
+}

@@ -1,0 +1,38 @@
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ParseIdPipe } from '../common/validation.pipe';
+import { SessionsService } from '../sessions/sessions.service';
+import type { AuthenticatedUser } from './authenticated-user';
+import { CurrentUser } from './decorators';
+import { SessionResponseDto } from './dto/session-response.dto';
+
+@ApiTags('auth')
+@ApiBearerAuthRequired()
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'auth_sessions_list', summary: 'Your live sessions (one per login)' })
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  async list(@CurrentUser() user: AuthenticatedUser): Promise<SessionResponseDto[]> {
+    const sessions = await this.sessions.listLive(user.id);
+    return sessions.map((session) => SessionResponseDto.from(session, user.sessionId));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'auth_sessions_delete',
+    summary: 'End one of your sessions',
+    description: 'Its tokens stop working at once. Ending the current session is a logout.',
+  })
+  @ApiNoContentResponse({ description: 'The session has ended.' })
+  @ApiProblemResponses(404, 422)
+  async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
+    if (!(await this.sessions.revoke(user.id, id))) {
+      throw new NotFoundException(`You have no live session with id ${id}; GET /auth/sessions lists them.`);
+    }
+  }
+}

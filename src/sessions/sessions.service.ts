@@ -1,0 +1,168 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomBytes } from 'node:crypto';
+import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { ProblemException } from '../common/problem';
+import { authConfig, type AuthConfig } from '../config/configuration';
+import { Session } from './session.entity';
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface RefreshedSession {
+  sessionId: number;
+  userId: number;
+  refreshToken: string;
+}
+
+/** How long a revoked session stays in the table before the cleanup removes it. */
+const KEEP_REVOKED_MS = 24 * 60 * 60 * 1000;
+
+/** 256 random bits, base64url: what the client keeps. */
+function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What the table keeps instead of the token: a leaked table cannot be replayed. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function invalidRefreshTokenException(): ProblemException {
+  return new ProblemException(
+    HttpStatus.UNAUTHORIZED,
+    'The refresh token is not valid (unknown, already used, expired or revoked); log in again with POST /login.',
+  );
+}
+
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  /** Starts a session for a login; returns its id and its first refresh token. */
+  async start(userId: number, client: ClientInfo): Promise<RefreshedSession> {
+    const refreshToken = newRefreshToken();
+    const session = this.sessions.create({
+      userId,
+      refreshTokenHash: hashRefreshToken(refreshToken),
+      expiresAt: this.newExpiry(),
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip?.slice(0, 64) ?? null,
+    });
+    await this.sessions.insert(session);
+    return { sessionId: session.id, userId, refreshToken };
+  }
+
+  /**
+   * Spends a refresh token and hands out its successor. The conditional UPDATE lets
+   * exactly one of two concurrent refreshes with the same token win. A token that was
+   * already spent is taken as stolen: its session is revoked.
+   */
+  async rotate(refreshToken: string): Promise<RefreshedSession> {
+    const presented = hashRefreshToken(refreshToken);
+    const next = newRefreshToken();
+    const rotated = await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({
+        refreshTokenHash: hashRefreshToken(next),
+        previousRefreshTokenHash: presented,
+        lastUsedAt: () => 'now()',
+        expiresAt: this.newExpiry(),
+      })
+      .where('refresh_token_hash = :presented', { presented })
+      .andWhere('revoked_at IS NULL')
+      .andWhere('expires_at > now()')
+      .returning('id, user_id')
+      .execute();
+    const row = (rotated.raw as { id: number; user_id: number }[])[0];
+    if (row) {
+      return { sessionId: row.id, userId: row.user_id, refreshToken: next };
+    }
+    const reused = await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: () => 'now()' })
+      .where('previous_refresh_token_hash = :presented', { presented })
+      .andWhere('revoked_at IS NULL')
+      .returning(['id'])
+      .execute();
+    if (reused.affected) {
+      this.logger.warn(
+        `A spent refresh token was presented again: session ${(reused.raw as { id: number }[])[0].id} revoked`,
+      );
+    }
+    throw invalidRefreshTokenException();
+  }
+
+  /** The user of a live session: the one lookup the guard makes per request. */
+  async findLiveSessionUser(sessionId: number, userId: number): Promise<AuthenticatedUser | undefined> {
+    const row = await this.sessions
+      .createQueryBuilder('session')
+      .innerJoin('session.user', 'user')
+      .select('user.id', 'id')
+      .addSelect('user.email', 'email')
+      .addSelect('user.created_at', 'created_at')
+      .where('session.id = :sessionId', { sessionId })
+      .andWhere('session.user_id = :userId', { userId })
+      .andWhere('session.revoked_at IS NULL')
+      .andWhere('session.expires_at > now()')
+      .getRawOne<{ id: number; email: string; created_at: Date }>();
+    return row && { id: row.id, email: row.email, createdAt: row.created_at, sessionId };
+  }
+
+  /** The user's sessions that can still be used, most recently used first. */
+  listLive(userId: number): Promise<Session[]> {
+    return this.sessions.find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { lastUsedAt: 'DESC', id: 'DESC' },
+    });
+  }
+
+  /** Ends one of the user's live sessions; false when there is no such session. */
+  async revoke(userId: number, sessionId: number): Promise<boolean> {
+    const result = await this.sessions.update(
+      { id: sessionId, userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      { revokedAt: () => 'now()' },
+    );
+    return Boolean(result.affected);
+  }
+
+  /** Ends every session of the user but one (after a password change). */
+  async revokeAllExcept(userId: number, keepSessionId: number, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.sessions.manager)
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: () => 'now()' })
+      .where('user_id = :userId', { userId })
+      .andWhere('id <> :keepSessionId', { keepSessionId })
+      .andWhere('revoked_at IS NULL')
+      .execute();
+  }
+
+  /** Keeps the table from growing without bound: expired sessions, and revoked ones after a day. */
+  @Interval('sessions-cleanup', 60 * 60 * 1000)
+  async removeEndedSessions(): Promise<number> {
+    const result = await this.sessions
+      .createQueryBuilder()
+      .delete()
+      .from(Session)
+      .where('expires_at < now()')
+      .orWhere('revoked_at < :revokedBefore', { revokedBefore: new Date(Date.now() - KEEP_REVOKED_MS) })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  private newExpiry(): Date {
+    return new Date(Date.now() + this.config.refreshTokenExpiresInSeconds * 1000);
+  }
+}

@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsPassword } from '../../auth/password.validator';
+
+export class ChangePasswordDto {
+  @ApiProperty({ description: 'The password now.', format: 'password', example: 'correct horse battery staple' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  current_password: string;
+
+  @ApiProperty({
+    description: 'The new password: 8 to 72 bytes of UTF-8.',
+    format: 'password',
+    minLength: 8,
+    example: 'tr0ub4dor and three more words',
+  })
+  @IsPassword()
+  new_password: string;
+}
+
+export class DeleteAccountDto {
+  @ApiProperty({
+    description: 'The password, to confirm.',
+    format: 'password',
+    example: 'correct horse battery staple',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  password: string;
+}
