@@ -4,6 +4,8 @@ import { User } from '../users/user.entity';
 @Entity({ name: 'posts' })
 // The list order (created_at DESC, id DESC); TypeORM cannot describe DESC keys, the migration makes it.
 @Index('posts_created_at_id_idx', { synchronize: false })
+// Trigram GIN index for the substring search; TypeORM cannot describe it either.
+@Index('posts_title_trgm_idx', { synchronize: false })
 export class Post {
   @PrimaryGeneratedColumn({ primaryKeyConstraintName: 'posts_pkey' })
   id: number;

@@ -17,11 +17,29 @@ export class PostsController {
   constructor(private readonly posts: PostsService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'posts_list', summary: 'Published posts and your drafts, newest first' })
-  @ApiOkResponse({ type: [PostResponseDto] })
+  @ApiOperation({
+    operationId: 'posts_list',
+    summary: 'Published posts and your drafts, newest first',
+    description:
+      'When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.',
+  })
+  @ApiOkResponse({
+    type: [PostResponseDto],
+    headers: {
+      Link: { description: 'The next page, as `<url>; rel="next"`, when there is one.', schema: { type: 'string' } },
+    },
+  })
   @ApiProblemResponses(422)
-  list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPostsQueryDto): Promise<PostResponseDto[]> {
-    return this.posts.list(user.id, query);
+  async list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query() query: ListPostsQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PostResponseDto[]> {
+    const { posts, nextCursor } = await this.posts.list(user.id, query);
+    if (nextCursor) {
+      reply.header('Link', `<${nextPageUrl(query, nextCursor)}>; rel="next"`);
+    }
+    return posts;
   }
 
   @Get(':id')
@@ -78,4 +96,14 @@ export class PostsController {
   remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     return this.posts.remove(user.id, id);
   }
+}
+
+/** The URL of the next page: the same query, continued from the cursor. */
+function nextPageUrl({ limit, search }: ListPostsQueryDto, cursor: string): string {
+  const parameters = new URLSearchParams({ limit: String(limit) });
+  if (search) {
+    parameters.set('search', search);
+  }
+  parameters.set('cursor', cursor);
+  return `/posts?${parameters.toString()}`;
 }

@@ -1,11 +1,11 @@
 import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { Repository } from 'typeorm';
 import { ValidationProblemException } from '../common/problem';
-import { Vote } from '../votes/vote.entity';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
+import { decodePostCursor, encodePostCursor } from './post-cursor';
 import { Post } from './post.entity';
 
 interface PostViewRow {
@@ -14,10 +14,18 @@ interface PostViewRow {
   content: string;
   published: boolean;
   created_at: Date;
+  /** `created_at` in microseconds since the epoch (bigint, as text): exact, for cursors. */
+  created_at_us: string;
   owner_id: number;
   owner_email: string;
   owner_created_at: Date;
   votes: number;
+}
+
+export interface PostPage {
+  posts: PostResponseDto[];
+  /** Where the next page starts; undefined when this page is the last. */
+  nextCursor?: string;
 }
 
 /** `%`, `_` and `\` match themselves in the search, not as LIKE wildcards. */
@@ -25,29 +33,75 @@ export function escapeLikePattern(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
+// The read paths are constant SQL rather than query builders: building the SQL took
+// about 8% of the CPU of an authenticated GET (profiled under autocannon).
+const POST_VIEW_COLUMNS = `
+  page.id, page.title, page.content, page.published, page.created_at, page.owner_id,
+  (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
+  owner.email AS owner_email, owner.created_at AS owner_created_at,
+  (SELECT count(*)::int FROM votes vote WHERE vote.post_id = page.id) AS votes`;
+const VISIBLE_TO_VIEWER = '(post.published OR post.owner_id = $1)';
+
 @Injectable()
 export class PostsService {
   constructor(@InjectRepository(Post) private readonly posts: Repository<Post>) {}
 
-  /** Newest first; the viewer sees published posts and their own drafts. */
-  async list(viewerId: number, { limit, skip, search }: ListPostsQueryDto): Promise<PostResponseDto[]> {
-    const query = this.visiblePostViews(viewerId)
-      .orderBy('post.created_at', 'DESC')
-      .addOrderBy('post.id', 'DESC')
-      .limit(limit)
-      .offset(skip);
+  /**
+   * Newest first; the viewer sees published posts and their own drafts. The page of
+   * posts is picked first, then only its posts' votes are counted. With a cursor the
+   * page starts after it (keyset), so a deep page costs what the first one does.
+   */
+  async list(viewerId: number, { limit, skip, search, cursor }: ListPostsQueryDto): Promise<PostPage> {
+    const parameters: unknown[] = [viewerId, limit, skip];
+    const conditions = [VISIBLE_TO_VIEWER];
     if (search) {
-      query.andWhere(`post.title ILIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLikePattern(search)}%` });
+      parameters.push(`%${escapeLikePattern(search)}%`);
+      conditions.push(`post.title ILIKE $${parameters.length} ESCAPE '\\'`);
     }
-    return (await query.getRawMany<PostViewRow>()).map(toPostResponse);
+    if (cursor) {
+      if (skip > 0) {
+        throw new ValidationProblemException([
+          {
+            field: 'cursor',
+            message: 'cursor and skip cannot be used together: follow the Link header, or page with skip alone',
+          },
+        ]);
+      }
+      const after = decodePostCursor(cursor);
+      parameters.push(after.createdAtMicros, after.id);
+      conditions.push(
+        `(post.created_at, post.id) < (timestamptz 'epoch' + $${parameters.length - 1}::bigint * interval '1 microsecond', $${parameters.length})`,
+      );
+    }
+    const rows: PostViewRow[] = await this.posts.query(
+      `SELECT ${POST_VIEW_COLUMNS}
+       FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
+             ORDER BY post.created_at DESC, post.id DESC LIMIT $2 OFFSET $3) page
+       JOIN users owner ON owner.id = page.owner_id
+       ORDER BY page.created_at DESC, page.id DESC`,
+      parameters,
+    );
+    const last = rows.at(-1);
+    return {
+      posts: rows.map(toPostResponse),
+      nextCursor:
+        last && rows.length === limit
+          ? encodePostCursor({ createdAtMicros: last.created_at_us, id: last.id })
+          : undefined,
+    };
   }
 
   async findVisible(viewerId: number, id: number): Promise<PostResponseDto> {
-    const row = await this.visiblePostViews(viewerId).andWhere('post.id = :id', { id }).getRawOne<PostViewRow>();
-    if (!row) {
+    const rows: PostViewRow[] = await this.posts.query(
+      `SELECT ${POST_VIEW_COLUMNS}
+       FROM posts page JOIN users owner ON owner.id = page.owner_id
+       WHERE page.id = $2 AND (page.published OR page.owner_id = $1)`,
+      [viewerId, id],
+    );
+    if (rows.length === 0) {
       throw postNotFound(id);
     }
-    return toPostResponse(row);
+    return toPostResponse(rows[0]);
   }
 
   /** Throws 404 when the post does not exist for this viewer (missing, or another user's draft). */
@@ -99,24 +153,6 @@ export class PostsService {
     if (post.ownerId !== callerId) {
       throw new ForbiddenException(`Only the owner of post ${id} may change or delete it.`);
     }
-  }
-
-  /** One row per post with its owner and vote count; the count reads only this post's votes. */
-  private visiblePostViews(viewerId: number): SelectQueryBuilder<Post> {
-    return this.posts
-      .createQueryBuilder('post')
-      .innerJoin('post.owner', 'owner')
-      .select([])
-      .addSelect('post.id', 'id')
-      .addSelect('post.title', 'title')
-      .addSelect('post.content', 'content')
-      .addSelect('post.published', 'published')
-      .addSelect('post.created_at', 'created_at')
-      .addSelect('post.owner_id', 'owner_id')
-      .addSelect('owner.email', 'owner_email')
-      .addSelect('owner.created_at', 'owner_created_at')
-      .addSelect((votes) => votes.select('count(*)::int').from(Vote, 'vote').where('vote.post_id = post.id'), 'votes')
-      .where('(post.published OR post.owner_id = :viewerId)', { viewerId });
   }
 }
 

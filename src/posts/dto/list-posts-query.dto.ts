@@ -36,4 +36,16 @@ export class ListPostsQueryDto {
   @IsString({ message: 'search must be a single string' })
   @CodePointLength(0, 200, { message: 'search must be at most 200 characters' })
   search: string = '';
+
+  @ApiPropertyOptional({
+    description:
+      'Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page. ' +
+      'Pages by cursor stay fast and stable however deep you go; do not combine it with `skip`.',
+    example: 'MTc5NTMyMDcwNzEyMzQ1Ni40Mg',
+    maxLength: 64,
+  })
+  @IsOmittable()
+  @IsString({ message: 'cursor must be a single string' })
+  @CodePointLength(1, 64, { message: 'cursor is not one this service issued; follow the URL of the Link header' })
+  cursor?: string;
 }
