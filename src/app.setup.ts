@@ -1,10 +1,10 @@
 import { LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppValidationPipe } from './common/validation.pipe';
+import { setUpDocs } from './docs/docs.setup';
 import { LOG_LEVELS, type LogLevelName, trustProxySetting, validateEnvironment } from './config/environment';
 
 /** Big enough for 20,000 characters of content however they are escaped in JSON. */
@@ -46,36 +46,4 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   app.enableShutdownHooks();
   setUpDocs(app);
   return app;
-}
-
-function setUpDocs(app: NestFastifyApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('Posts API')
-    .setDescription(
-      [
-        'Register with `POST /users`, then log in with `POST /login` (e-mail as `username`, and `password`).',
-        'Send the returned `access_token` as `Authorization: Bearer <access_token>` on every other route.',
-        'In this page, "Authorize" does that for you: enter your e-mail and password; the login survives a reload.',
-        'Every error is `application/problem+json` (RFC 9457) with a `detail` that says what to do next.',
-      ].join('\n\n'),
-    )
-    .setVersion('1.0')
-    .addOAuth2(
-      {
-        type: 'oauth2',
-        description: 'Log in with your e-mail (as username) and password.',
-        flows: { password: { tokenUrl: '/login', scopes: {} } },
-      },
-      'oauth2',
-    )
-    .build();
-  const document = SwaggerModule.createDocument(app, config, {
-    operationIdFactory: (_controller, method) => method,
-  });
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'openapi.json',
-    yamlDocumentUrl: 'openapi.yaml',
-    customSiteTitle: 'Posts API docs',
-    swaggerOptions: { persistAuthorization: true },
-  });
 }

@@ -1,9 +1,9 @@
 import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
-import type { ClientInfo } from '../sessions/sessions.service';
+import { type ClientInfo, invalidRefreshTokenException } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from './authenticated-user';
-import { AuthService } from './auth.service';
+import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import { Client, CurrentUser, Public } from './decorators';
 import { LoginDto, RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
@@ -33,7 +33,15 @@ export class AuthController {
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.' })
-  @ApiProblemResponses(401, 422, 429)
+  @ApiProblemResponses(
+    400,
+    { status: 401, detail: INVALID_CREDENTIALS },
+    413,
+    415,
+    { status: 422, errors: [{ field: 'password', message: 'password is required' }] },
+    { status: 429, detail: 'Too many failed logins for this account from your address; try again in 840 seconds.' },
+    503,
+  )
   logIn(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<TokenResponseDto> {
     return this.auth.logIn(user, client);
   }
@@ -53,7 +61,14 @@ export class AuthController {
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: RefreshDto })
   @ApiOkResponse({ type: TokenResponseDto, description: 'New tokens for the same session.' })
-  @ApiProblemResponses(400, 401, 415, 422)
+  @ApiProblemResponses(
+    400,
+    { status: 401, detail: invalidRefreshTokenException().message },
+    413,
+    415,
+    { status: 422, errors: [{ field: 'refresh_token', message: 'refresh_token is required' }] },
+    503,
+  )
   refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
     return this.auth.refresh(body.refresh_token);
   }

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { SessionsService } from '../sessions/sessions.service';
@@ -15,7 +15,7 @@ export class SessionsController {
 
   @Get()
   @ApiOperation({ operationId: 'auth_sessions_list', summary: 'Your live sessions (one per login)' })
-  @ApiOkResponse({ type: [SessionResponseDto] })
+  @ApiOkResponse({ type: [SessionResponseDto], description: 'Your live sessions; `current` marks this one.' })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<SessionResponseDto[]> {
     const sessions = await this.sessions.listLive(user.id);
     return sessions.map((session) => SessionResponseDto.from(session, user.sessionId));
@@ -28,8 +28,12 @@ export class SessionsController {
     summary: 'End one of your sessions',
     description: 'Its tokens stop working at once. Ending the current session is a logout.',
   })
+  @ApiParam({ name: 'id', description: 'The session id, as GET /auth/sessions lists it.', example: 3 })
   @ApiNoContentResponse({ description: 'The session has ended.' })
-  @ApiProblemResponses(404, 422)
+  @ApiProblemResponses(
+    { status: 404, detail: 'You have no live session with id 3; GET /auth/sessions lists them.' },
+    { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
+  )
   async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     if (!(await this.sessions.revoke(user.id, id))) {
       throw new NotFoundException(`You have no live session with id ${id}; GET /auth/sessions lists them.`);

@@ -6,10 +6,10 @@ import { ApiProblemResponses } from '../common/api-problem';
 import { ProblemException } from '../common/problem';
 
 class HealthDto {
-  @ApiProperty({ example: 'ok' })
+  @ApiProperty({ enum: ['ok'], description: 'The service answers.', example: 'ok' })
   status: 'ok';
 
-  @ApiProperty({ example: 'up' })
+  @ApiProperty({ enum: ['up'], description: 'The database answers too.', example: 'up' })
   database: 'up';
 }
 
@@ -28,8 +28,12 @@ export class HealthController {
     summary: 'Whether the service and its database answer',
     description: 'While the database cannot be reached: 503 problem+json with `"database": "down"`.',
   })
-  @ApiOkResponse({ type: HealthDto })
-  @ApiProblemResponses(503)
+  @ApiOkResponse({ type: HealthDto, description: 'The service and its database answer.' })
+  @ApiProblemResponses({
+    status: 503,
+    detail: 'The database cannot be reached; the service keeps running and recovers when the database is back.',
+    extensions: { database: 'down' },
+  })
   async check(): Promise<HealthDto> {
     try {
       await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser, Public } from '../auth/decorators';
@@ -19,7 +26,17 @@ export class UsersController {
   @Post()
   @ApiOperation({ operationId: 'users_create', summary: 'Register an account' })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new user; `Location` names it.' })
-  @ApiProblemResponses(400, 409, 413, 415, 422)
+  @ApiProblemResponses(
+    400,
+    {
+      status: 409,
+      detail: 'An account with this email already exists: log in with POST /login, or register another email.',
+    },
+    413,
+    415,
+    { status: 422, errors: [{ field: 'email', message: 'email must be a valid e-mail address' }] },
+    503,
+  )
   async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponseDto> {
     const user = await this.users.register(body);
     reply.header('Location', `/users/${user.id}`);
@@ -28,8 +45,12 @@ export class UsersController {
 
   @Get('me')
   @ApiBearerAuthRequired()
-  @ApiOperation({ operationId: 'users_me', summary: 'The account of the token' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOperation({
+    operationId: 'users_me',
+    summary: 'The account of the token',
+    description: 'A quick way to check a token: 200 with your account, or 401 with what to do.',
+  })
+  @ApiOkResponse({ type: UserResponseDto, description: 'Your account.' })
   me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
     return UserResponseDto.from(user);
   }
@@ -43,7 +64,10 @@ export class UsersController {
     description: 'Every other session of the account ends; the one making this request goes on.',
   })
   @ApiNoContentResponse({ description: 'Changed.' })
-  @ApiProblemResponses(400, 403, 415, 422)
+  @ApiProblemResponses(400, { status: 403, detail: 'The current password is wrong; nothing was changed.' }, 413, 415, {
+    status: 422,
+    errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
+  })
   changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body.current_password, body.new_password);
   }
@@ -57,7 +81,10 @@ export class UsersController {
     description: 'Your posts, votes and sessions go with it; your tokens stop working.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblemResponses(400, 403, 415, 422)
+  @ApiProblemResponses(400, { status: 403, detail: 'The password is wrong; the account was not deleted.' }, 413, 415, {
+    status: 422,
+    errors: [{ field: 'password', message: 'password is required' }],
+  })
   deleteMe(@CurrentUser() user: AuthenticatedUser, @Body() body: DeleteAccountDto): Promise<void> {
     return this.users.deleteAccount(user, body.password);
   }
@@ -65,8 +92,12 @@ export class UsersController {
   @Get(':id')
   @ApiBearerAuthRequired()
   @ApiOperation({ operationId: 'users_get', summary: 'A user by id' })
-  @ApiOkResponse({ type: UserResponseDto })
-  @ApiProblemResponses(404, 422)
+  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', example: 1 })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user.' })
+  @ApiProblemResponses(
+    { status: 404, detail: 'There is no user with id 7.' },
+    { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
+  )
   async findOne(@Param('id', ParseIdPipe) id: number): Promise<UserResponseDto> {
     return UserResponseDto.from(await this.users.getById(id));
   }

@@ -29,12 +29,12 @@ export class LoginDto {
   @IsString()
   scope?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.' })
+  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
   @IsOmittable()
   @IsString()
   client_id?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.' })
+  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
   @IsOmittable()
   @IsString()
   client_secret?: string;
@@ -47,7 +47,11 @@ export class TokenResponseDto {
   })
   access_token: string;
 
-  @ApiProperty({ enum: ['bearer'], example: 'bearer' })
+  @ApiProperty({
+    enum: ['bearer'],
+    description: 'Always `bearer`: the token goes in the Authorization header.',
+    example: 'bearer',
+  })
   token_type: 'bearer';
 
   @ApiProperty({ description: 'Seconds until the access token expires.', example: 1800 })
@@ -68,28 +72,35 @@ export class TokenResponseDto {
  * `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from POST /login or the last refresh.' })
+  @ApiProperty({
+    description: 'The refresh token from POST /login or the last refresh.',
+    example: 'q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)
   refresh_token: string;
 
-  @ApiPropertyOptional({ enum: ['refresh_token'], example: 'refresh_token' })
+  @ApiPropertyOptional({
+    enum: ['refresh_token'],
+    description: 'Optional; when sent (OAuth2 form), it must be `refresh_token`.',
+    example: 'refresh_token',
+  })
   @IsOmittable()
   @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token' })
   grant_type?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.' })
+  @ApiPropertyOptional({ description: 'Ignored.', example: '' })
   @IsOmittable()
   @IsString()
   scope?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.' })
+  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
   @IsOmittable()
   @IsString()
   client_id?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.' })
+  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
   @IsOmittable()
   @IsString()
   client_secret?: string;

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { Session } from '../../sessions/session.entity';
 
 export class SessionResponseDto {
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ example: 3, description: 'The session id; DELETE /auth/sessions/{id} ends it.' })
   id: number;
 
   @ApiProperty({ example: '2026-11-22T10:15:00.000Z', description: 'When the login happened.' })
@@ -11,7 +11,12 @@ export class SessionResponseDto {
   @ApiProperty({ example: '2026-11-22T10:45:00.000Z', description: 'The login or the last refresh.' })
   last_used_at: string;
 
-  @ApiProperty({ example: 'curl/8.5.0', nullable: true, type: String })
+  @ApiProperty({
+    example: 'curl/8.5.0',
+    nullable: true,
+    type: String,
+    description: 'The User-Agent header at login, if any.',
+  })
   user_agent: string | null;
 
   @ApiProperty({ example: '203.0.113.7', nullable: true, type: String, description: 'The client address at login.' })

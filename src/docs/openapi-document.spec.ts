@@ -1,0 +1,220 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { join } from 'node:path';
+import { createOpenApiDocumentOffline, serializeOpenApiDocument } from './openapi-document';
+
+type Schema = {
+  $ref?: string;
+  type?: string;
+  description?: string;
+  example?: unknown;
+  items?: Schema;
+  allOf?: Schema[];
+  properties?: Record<string, Schema>;
+};
+type Parameter = { name: string; in: string; description?: string; example?: unknown; schema?: Schema };
+type Response = {
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema?: Schema; example?: Record<string, unknown> }>;
+};
+type Operation = {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Parameter[];
+  responses: Record<string, Response>;
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** Routes open without a token that still read the database (and so can answer 503). */
+const PUBLIC_DATABASE_ROUTES = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health'];
+
+/**
+ * Fields and parameters still without a description or an example (in src/posts and
+ * src/votes). Exactly these: describe one, and take it off the list.
+ */
+const KNOWN_GAPS = [
+  'PostResponseDto.content: description',
+  'PostResponseDto.created_at: description',
+  'PostResponseDto.id: description',
+  'PostResponseDto.published: description',
+  'PostResponseDto.title: description',
+  'VoteResultDto.message: description',
+  'DELETE /posts/{id} id: description, example',
+  'GET /posts/{id} id: description, example',
+  'PATCH /posts/{id} id: description, example',
+  'PUT /posts/{id} id: description, example',
+];
+
+function operationsOf(document: OpenAPIObject): [string, Operation][] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, Operation>)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, operation]): [string, Operation] => [`${method.toUpperCase()} ${path}`, operation]),
+  );
+}
+
+function missing(thing: { description?: string; example?: unknown }, hasOwnExample: boolean): string[] {
+  return [...(thing.description ? [] : ['description']), ...(hasOwnExample ? [] : ['example'])];
+}
+
+describe('the OpenAPI document', () => {
+  let document: OpenAPIObject;
+  let operations: [string, Operation][];
+
+  beforeAll(async () => {
+    document = await createOpenApiDocumentOffline();
+    operations = operationsOf(document);
+  });
+
+  it('is built without a database, and twice in a row to the same text', async () => {
+    const again = await createOpenApiDocumentOffline();
+
+    expect(serializeOpenApiDocument(again)).toBe(serializeOpenApiDocument(document));
+  });
+
+  it('is what the committed openapi.json holds (run `npm run openapi` after changing the API)', () => {
+    const committed = readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8');
+
+    expect(committed).toBe(serializeOpenApiDocument(document));
+  });
+
+  it('explains the token flow at the top: POST /login, the Authorization header, and "Authorize"', () => {
+    const description = document.info.description ?? '';
+
+    expect(description).toContain('POST /login');
+    expect(description).toContain('Authorization: Bearer <access_token>');
+    expect(description).toContain('Authorize');
+    expect(description).toContain('reload');
+  });
+
+  it('gives every operation its stable operationId, a summary, and one declared tag', () => {
+    const tags = (document.tags ?? []).map((tag) => tag.name);
+
+    expect(Object.fromEntries(operations.map(([name, operation]) => [name, operation.operationId]))).toEqual({
+      'POST /login': 'auth_login',
+      'POST /auth/refresh': 'auth_refresh',
+      'POST /auth/logout': 'auth_logout',
+      'GET /auth/sessions': 'auth_sessions_list',
+      'DELETE /auth/sessions/{id}': 'auth_sessions_delete',
+      'POST /users': 'users_create',
+      'GET /users/me': 'users_me',
+      'DELETE /users/me': 'users_delete_me',
+      'PUT /users/me/password': 'users_change_password',
+      'GET /users/{id}': 'users_get',
+      'GET /posts': 'posts_list',
+      'POST /posts': 'posts_create',
+      'GET /posts/{id}': 'posts_get',
+      'PUT /posts/{id}': 'posts_replace',
+      'PATCH /posts/{id}': 'posts_update',
+      'DELETE /posts/{id}': 'posts_delete',
+      'POST /vote': 'votes_vote',
+      'GET /health': 'health_check',
+    });
+    expect(tags).toEqual(['users', 'auth', 'posts', 'votes', 'health']);
+    for (const [name, operation] of operations) {
+      expect({ name, summary: Boolean(operation.summary), tags: operation.tags }).toEqual({
+        name,
+        summary: true,
+        tags: [expect.stringMatching(new RegExp(`^(${tags.join('|')})$`))],
+      });
+      expect(operation.operationId?.startsWith(`${operation.tags?.[0]}_`)).toBe(true);
+    }
+  });
+
+  it('describes every field, with an example, and every parameter, but for the known gaps', () => {
+    const gaps: string[] = [];
+    for (const [schemaName, schema] of Object.entries((document.components?.schemas ?? {}) as Record<string, Schema>)) {
+      for (const [field, property] of Object.entries(schema.properties ?? {})) {
+        // A nested object or a list of them shows its own fields' examples.
+        const nested = Boolean(property.$ref ?? property.allOf ?? property.items?.$ref);
+        const lacking = missing(property, nested || property.example !== undefined);
+        if (lacking.length > 0) {
+          gaps.push(`${schemaName}.${field}: ${lacking.join(', ')}`);
+        }
+      }
+    }
+    for (const [name, operation] of operations) {
+      for (const parameter of operation.parameters ?? []) {
+        const lacking = missing(parameter, (parameter.example ?? parameter.schema?.example) !== undefined);
+        if (lacking.length > 0) {
+          gaps.push(`${name} ${parameter.name}: ${lacking.join(', ')}`);
+        }
+      }
+    }
+
+    expect(gaps.sort()).toEqual([...KNOWN_GAPS].sort());
+  });
+
+  it('documents every error as problem+json with an example of that status', () => {
+    for (const [name, operation] of operations) {
+      for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[45]/.test(code))) {
+        const where = `${name} ${status}`;
+        expect({ where, types: Object.keys(response.content ?? {}) }).toEqual({
+          where,
+          types: ['application/problem+json'],
+        });
+        const { schema, example } = response.content?.['application/problem+json'] ?? {};
+        expect({ where, schema }).toEqual({ where, schema: { $ref: '#/components/schemas/ProblemDetailsDto' } });
+        expect({ where, example }).toEqual({
+          where,
+          example: expect.objectContaining({
+            type: 'about:blank',
+            title: STATUS_CODES[status],
+            status: Number(status),
+            detail: expect.stringMatching(/\S/),
+          }),
+        });
+        if (status === '422') {
+          expect({ where, errors: example?.errors }).toEqual({
+            where,
+            errors: [expect.objectContaining({ field: expect.any(String), message: expect.any(String) })],
+          });
+        }
+      }
+    }
+  });
+
+  it('puts the oauth2 requirement, 401 and 503 on every protected route, and 503 on the public ones that read the database', () => {
+    for (const [name, operation] of operations) {
+      const isPublic = PUBLIC_DATABASE_ROUTES.includes(name);
+      expect({ name, security: operation.security ?? [] }).toEqual({
+        name,
+        security: isPublic ? [] : [{ oauth2: [] }],
+      });
+      const statuses = Object.keys(operation.responses);
+      expect({ name, statuses }).toEqual({
+        name,
+        statuses: expect.arrayContaining(isPublic ? ['503'] : ['401', '503']),
+      });
+    }
+  });
+
+  it('tells on a 401 without a token to send the Authorization header with a token from POST /login', () => {
+    const [, me] = operations.find(([name]) => name === 'GET /users/me') as [string, Operation];
+    const answer = me.responses['401'];
+
+    expect(answer.content?.['application/problem+json'].example?.detail).toMatch(
+      /Authorization: Bearer <access_token>.*POST \/login/,
+    );
+    expect(answer.headers).toHaveProperty('WWW-Authenticate');
+  });
+
+  it('documents the 429 of POST /login with its Retry-After header', () => {
+    const [, login] = operations.find(([name]) => name === 'POST /login') as [string, Operation];
+
+    expect(login.responses['429'].headers).toHaveProperty('Retry-After');
+    expect(login.responses['429'].content?.['application/problem+json'].example?.detail).toMatch(/try again in/);
+  });
+
+  it('lists responses by status code', () => {
+    for (const [name, operation] of operations) {
+      const statuses = Object.keys(operation.responses);
+      expect({ name, statuses }).toEqual({ name, statuses: [...statuses].sort() });
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from '../app.module';
+import { EnvironmentVariables } from '../config/environment';
+
+/** The groups of /docs and /redoc, in the order a newcomer needs them. */
+const TAGS: [name: string, description: string][] = [
+  ['users', 'Register, read accounts, change your password, delete your account.'],
+  ['auth', 'Log in (OAuth2 password grant), refresh tokens, log out, list and end your sessions.'],
+  ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],
+  ['votes', 'One vote per user and post: add it or take it back.'],
+  ['health', 'Whether the service and its database answer.'],
+];
+
+const DESCRIPTION = [
+  '**Getting a token.** Register with `POST /users`, then `POST /login` with your e-mail as `username` and your `password` (a form or JSON): it answers an `access_token` and a `refresh_token`.',
+  '**Using it.** Send the header `Authorization: Bearer <access_token>` on every other route (Postman: Authorization, type "Bearer Token"); without it the answer is 401. When it expires, `POST /auth/refresh` with the `refresh_token` gives you new tokens.',
+  '**In [/docs](/docs).** Click **Authorize**, enter your e-mail as username and your password (leave client_id and client_secret empty): every "Try it out" then sends the token, and the login survives a reload until you click Logout.',
+  '',
+  'Every error is `application/problem+json` (RFC 9457) with a `detail` that says what to do next; a 422 lists each bad field in `errors`. The same document, read-only: [/redoc](/redoc); as JSON: [/openapi.json](/openapi.json).',
+].join('\n\n');
+
+/** Everything of the document that is not read from the controllers. */
+function documentConfig(): Omit<OpenAPIObject, 'paths'> {
+  const builder = new DocumentBuilder()
+    .setTitle('Posts API')
+    .setDescription(DESCRIPTION)
+    .setVersion('1.0')
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        description:
+          'Log in with your e-mail (as username) and password; client_id and client_secret stay empty. ' +
+          'Then send `Authorization: Bearer <access_token>`.',
+        flows: { password: { tokenUrl: '/login', scopes: {} } },
+      },
+      'oauth2',
+    );
+  for (const [name, description] of TAGS) {
+    builder.addTag(name, description);
+  }
+  return builder.build();
+}
+
+function sortedByKey<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Responses by status and schemas by name, wherever the decorators put them. Paths keep
+ * the order of the modules and controllers: it is the reading order of the page
+ * (`POST /users`, then `POST /login`, ...), and as fixed as the code.
+ */
+function inCanonicalOrder(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item as Record<string, { responses?: Record<string, unknown> }>)) {
+      if (operation && typeof operation === 'object' && operation.responses) {
+        operation.responses = sortedByKey(operation.responses);
+      }
+    }
+  }
+  if (document.components?.schemas) {
+    document.components.schemas = sortedByKey(document.components.schemas);
+  }
+  return document;
+}
+
+/**
+ * The OpenAPI document of the app: what /docs, /redoc and /openapi.json serve and what
+ * `npm run openapi` writes to `openapi.json`, from this one function.
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const document = SwaggerModule.createDocument(app, documentConfig(), {
+    operationIdFactory: (_controller, method) => method,
+  });
+  return inCanonicalOrder(document);
+}
+
+/** The document as `openapi.json` holds it: two-space JSON and a final newline. */
+export function serializeOpenApiDocument(document: OpenAPIObject): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/**
+ * The app validates its configuration when its module is built, though the document
+ * depends on none of it: fixed values keep the output independent of the caller's
+ * environment (and of `.env`, which is not read). Nothing connects to this URL.
+ */
+function useFixedEnvironment(): void {
+  for (const name of Object.keys(new EnvironmentVariables()).concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL')) {
+    delete process.env[name];
+  }
+  process.env.DATABASE_URL = 'postgres://openapi@127.0.0.1:9/openapi';
+  process.env.JWT_SECRET = 'used-only-to-write-openapi-json';
+  process.env.LOG_LEVEL = 'fatal';
+}
+
+/**
+ * The document without a running app or database, for `npm run openapi`: Nest's preview
+ * mode reads the modules and controllers but instantiates no provider, so nothing
+ * connects. It sets the app's environment variables to fixed values.
+ */
+export async function createOpenApiDocumentOffline(): Promise<OpenAPIObject> {
+  useFixedEnvironment();
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ readEnvFile: false }),
+    new FastifyAdapter(),
+    { preview: true, logger: false, abortOnError: false },
+  );
+  try {
+    return createOpenApiDocument(app);
+  } finally {
+    await app.close();
+  }
+}
