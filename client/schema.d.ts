@@ -376,15 +376,30 @@ export interface components {
             client_secret?: string;
         };
         PostResponseDto: {
-            /** @example 7 */
+            /**
+             * @description The post id.
+             * @example 7
+             */
             id: number;
-            /** @example Hello */
+            /**
+             * @description The title, trimmed: 1 to 200 characters.
+             * @example Hello
+             */
             title: string;
-            /** @example First post */
+            /**
+             * @description The text: 1 to 20,000 characters.
+             * @example First post
+             */
             content: string;
-            /** @example true */
+            /**
+             * @description Whether other users see the post; drafts are visible to their owner only.
+             * @example true
+             */
             published: boolean;
-            /** @example 2026-11-22T10:15:00.000Z */
+            /**
+             * @description When the post was written (ISO 8601, UTC).
+             * @example 2026-11-22T10:15:00.000Z
+             */
             created_at: string;
             /**
              * @description The id of the author.
@@ -577,6 +592,7 @@ export interface components {
         };
         VoteResultDto: {
             /**
+             * @description What happened: 201 "Vote added" or 200 "Vote removed".
              * @example Vote added
              * @enum {string}
              */
@@ -1638,7 +1654,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no user with id 7."
+                     *       "detail": "There is no user with id 7; check the id (GET /users/me gives yours)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1920,6 +1936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The post id: a positive integer. */
                 id: number;
             };
             cookie?: never;
@@ -1964,7 +1981,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no post with id 7."
+                     *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2019,6 +2036,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The post id: a positive integer. */
                 id: number;
             };
             cookie?: never;
@@ -2101,7 +2119,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no post with id 7."
+                     *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2190,6 +2208,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The post id: a positive integer. */
                 id: number;
             };
             cookie?: never;
@@ -2250,7 +2269,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no post with id 7."
+                     *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2305,6 +2324,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The post id: a positive integer. */
                 id: number;
             };
             cookie?: never;
@@ -2387,7 +2407,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no post with id 7."
+                     *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2549,7 +2569,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Not Found",
                      *       "status": 404,
-                     *       "detail": "There is no post with id 7."
+                     *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];

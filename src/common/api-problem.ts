@@ -50,7 +50,7 @@ const EXAMPLE_DETAILS: Record<number, string> = {
   400: 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).',
   401: 'This route needs a bearer token: send the header "Authorization: Bearer <access_token>" with the access_token that POST /login returns.',
   403: 'Only the owner of post 7 may change or delete it.',
-  404: 'There is no post with id 7.',
+  404: 'There is no post with id 7 that you can see; GET /posts lists those you can.',
   409: 'You have already voted on post 7; send dir 0 to remove your vote.',
   413: 'The request body is too large; send a smaller body.',
   415: 'This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login).',

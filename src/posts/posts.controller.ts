@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/decorators';
@@ -9,6 +16,8 @@ import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { PostResponseDto } from './dto/post-response.dto';
 import { PostsService } from './posts.service';
+
+const PostIdParameter = () => ApiParam({ name: 'id', description: 'The post id: a positive integer.', example: 7 });
 
 @ApiTags('posts')
 @ApiBearerAuthRequired()
@@ -43,6 +52,7 @@ export class PostsController {
   }
 
   @Get(':id')
+  @PostIdParameter()
   @ApiOperation({ operationId: 'posts_get', summary: 'One post' })
   @ApiOkResponse({ type: PostResponseDto })
   @ApiProblemResponses(404, 422)
@@ -65,6 +75,7 @@ export class PostsController {
   }
 
   @Put(':id')
+  @PostIdParameter()
   @ApiOperation({ operationId: 'posts_replace', summary: 'Replace your post (every field)' })
   @ApiOkResponse({ type: PostResponseDto })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
@@ -77,6 +88,7 @@ export class PostsController {
   }
 
   @Patch(':id')
+  @PostIdParameter()
   @ApiOperation({ operationId: 'posts_update', summary: 'Change some fields of your post' })
   @ApiOkResponse({ type: PostResponseDto })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
@@ -90,6 +102,7 @@ export class PostsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @PostIdParameter()
   @ApiOperation({ operationId: 'posts_delete', summary: 'Delete your post and its votes' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblemResponses(403, 404, 422)

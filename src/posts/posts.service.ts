@@ -157,7 +157,7 @@ export class PostsService {
 }
 
 function postNotFound(id: number): NotFoundException {
-  return new NotFoundException(`There is no post with id ${id}.`);
+  return new NotFoundException(`There is no post with id ${id} that you can see; GET /posts lists those you can.`);
 }
 
 function toPostResponse(row: PostViewRow): PostResponseDto {

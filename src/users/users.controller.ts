@@ -95,7 +95,7 @@ export class UsersController {
   @ApiParam({ name: 'id', description: 'The user id: a positive integer.', example: 1 })
   @ApiOkResponse({ type: UserResponseDto, description: 'The user.' })
   @ApiProblemResponses(
-    { status: 404, detail: 'There is no user with id 7.' },
+    { status: 404, detail: 'There is no user with id 7; check the id (GET /users/me gives yours).' },
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
   async findOne(@Param('id', ParseIdPipe) id: number): Promise<UserResponseDto> {

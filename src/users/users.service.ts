@@ -43,7 +43,7 @@ export class UsersService {
   async getById(id: number): Promise<User> {
     const user = await this.findById(id);
     if (!user) {
-      throw new NotFoundException(`There is no user with id ${id}.`);
+      throw new NotFoundException(`There is no user with id ${id}; check the id (GET /users/me gives yours).`);
     }
     return user;
   }

@@ -35,7 +35,9 @@ export class VotesService {
         error instanceof QueryFailedError &&
         (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION
       ) {
-        throw new NotFoundException(`There is no post with id ${postId}.`);
+        throw new NotFoundException(
+          `There is no post with id ${postId} that you can see; GET /posts lists those you can.`,
+        );
       }
       throw error;
     }

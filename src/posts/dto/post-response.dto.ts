@@ -2,19 +2,22 @@ import { ApiProperty } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto';
 
 export class PostResponseDto {
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ example: 7, description: 'The post id.' })
   id: number;
 
-  @ApiProperty({ example: 'Hello' })
+  @ApiProperty({ example: 'Hello', description: 'The title, trimmed: 1 to 200 characters.' })
   title: string;
 
-  @ApiProperty({ example: 'First post' })
+  @ApiProperty({ example: 'First post', description: 'The text: 1 to 20,000 characters.' })
   content: string;
 
-  @ApiProperty({ example: true })
+  @ApiProperty({
+    example: true,
+    description: 'Whether other users see the post; drafts are visible to their owner only.',
+  })
   published: boolean;
 
-  @ApiProperty({ example: '2026-11-22T10:15:00.000Z' })
+  @ApiProperty({ example: '2026-11-22T10:15:00.000Z', description: 'When the post was written (ISO 8601, UTC).' })
   created_at: string;
 
   @ApiProperty({ example: 1, description: 'The id of the author.' })

@@ -15,6 +15,10 @@ export class VoteDto {
 }
 
 export class VoteResultDto {
-  @ApiProperty({ enum: ['Vote added', 'Vote removed'], example: 'Vote added' })
+  @ApiProperty({
+    enum: ['Vote added', 'Vote removed'],
+    example: 'Vote added',
+    description: 'What happened: 201 "Vote added" or 200 "Vote removed".',
+  })
   message: 'Vote added' | 'Vote removed';
 }
