@@ -1,0 +1,139 @@
+// Command-line flags and BENCH_* environment variables, resolved once into one object.
+// Flags win over the environment; smoke mode only changes the defaults.
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const PROJECT_DIR = dirname(BENCH_DIR);
+
+/** Data sizes at BENCH_SCALE=1: what the issue asks seeding to handle in under a minute. */
+const FULL_SIZES = { users: 1_000, posts: 100_000, votes: 500_000 };
+/** Tiny data for CI: enough rows for every scenario, seeded in well under a second. */
+const SMOKE_SIZES = { users: 20, posts: 500, votes: 1_000 };
+
+/** The scenario keys `--only` accepts (defined in scenarios.mjs). */
+export const SCENARIO_KEYS = ['list', 'get', 'search', 'unauthorized', 'create', 'vote', 'login'];
+
+const USAGE = `Usage: node bench/run.mjs [--smoke] [--scale X] [--users N] [--posts N] [--votes N]
+       [--duration S] [--warmup S] [--connections N] [--runs N] [--only a,b] [--out DIR]
+
+Environment (flags win): BENCH_SCALE, BENCH_USERS, BENCH_POSTS, BENCH_VOTES, BENCH_DURATION,
+BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_ONLY, BENCH_OUT, BENCH_SEARCH,
+BENCH_BCRYPT_SECONDS, BENCH_APP_NODE_ARGS, BCRYPT_ROUNDS, DATABASE_POOL_SIZE, DATABASE_URL, UV_THREADPOOL_SIZE.
+See bench/README.md.`;
+
+/** `--name value` and `--name=value` pairs, plus bare `--flag` booleans. */
+function parseArgv(argv) {
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      throw new Error(`Unexpected argument "${arg}"\n${USAGE}`);
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (name === 'smoke' || name === 'help') {
+      flags[name] = true;
+    } else if (inline !== undefined) {
+      flags[name] = inline;
+    } else if (i + 1 < argv.length) {
+      flags[name] = argv[++i];
+    } else {
+      throw new Error(`--${name} needs a value\n${USAGE}`);
+    }
+  }
+  return flags;
+}
+
+/** A number from a flag or an environment variable, checked against a range. */
+function numberOption(raw, fallback, { name, min, max, integer = true }) {
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new Error(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+export function parseOptions(argv = process.argv.slice(2), env = process.env) {
+  const flags = parseArgv(argv);
+  if (flags.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const smoke = flags.smoke === true;
+  const pick = (flag, variable) => flags[flag] ?? env[variable];
+
+  const scale = numberOption(pick('scale', 'BENCH_SCALE'), 1, {
+    name: 'BENCH_SCALE',
+    min: 0.001,
+    max: 100,
+    integer: false,
+  });
+  const base = smoke ? SMOKE_SIZES : FULL_SIZES;
+  const scaled = (n) => Math.max(1, Math.round(n * scale));
+  const users = numberOption(pick('users', 'BENCH_USERS'), scaled(base.users), {
+    name: 'BENCH_USERS',
+    min: 2,
+    max: 10_000_000,
+  });
+  const posts = numberOption(pick('posts', 'BENCH_POSTS'), scaled(base.posts), {
+    name: 'BENCH_POSTS',
+    min: 10,
+    max: 100_000_000,
+  });
+  const votes = numberOption(pick('votes', 'BENCH_VOTES'), scaled(base.votes), {
+    name: 'BENCH_VOTES',
+    min: 0,
+    max: 1_000_000_000,
+  });
+  if (votes > users * posts) {
+    throw new Error(`BENCH_VOTES (${votes}) cannot exceed users x posts (${users * posts}): each pair votes once`);
+  }
+
+  const only = (pick('only', 'BENCH_ONLY') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  const unknown = only.filter((key) => !SCENARIO_KEYS.includes(key));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIO_KEYS.join(', ')}`);
+  }
+
+  const poolSize = numberOption(env.DATABASE_POOL_SIZE, 10, { name: 'DATABASE_POOL_SIZE', min: 1, max: 200 });
+  return {
+    smoke,
+    sizes: { users, posts, votes, scale },
+    duration: numberOption(pick('duration', 'BENCH_DURATION'), smoke ? 1 : 10, {
+      name: 'BENCH_DURATION',
+      min: 1,
+      max: 600,
+    }),
+    warmup: numberOption(pick('warmup', 'BENCH_WARMUP'), smoke ? 1 : 3, { name: 'BENCH_WARMUP', min: 0, max: 120 }),
+    connections: numberOption(pick('connections', 'BENCH_CONNECTIONS'), 32, {
+      name: 'BENCH_CONNECTIONS',
+      min: 1,
+      max: 1000,
+    }),
+    runs: numberOption(pick('runs', 'BENCH_RUNS'), 1, { name: 'BENCH_RUNS', min: 1, max: 20 }),
+    only,
+    // Smoke runs never overwrite the committed results.
+    outDir: pick('out', 'BENCH_OUT') || (smoke ? join(tmpdir(), 'posts-api-bench-smoke') : BENCH_DIR),
+    searchWord: env.BENCH_SEARCH || 'garden',
+    bcryptSeconds: numberOption(env.BENCH_BCRYPT_SECONDS, smoke ? 1 : 5, {
+      name: 'BENCH_BCRYPT_SECONDS',
+      min: 1,
+      max: 120,
+    }),
+    // The app's default cost in a real run; the cheapest cost in smoke mode, where only "it works" counts.
+    bcryptRounds: numberOption(env.BCRYPT_ROUNDS, smoke ? 4 : 12, { name: 'BCRYPT_ROUNDS', min: 4, max: 15 }),
+    poolSize,
+    // The app does not set UV_THREADPOOL_SIZE itself, so it runs with what it inherits (libuv's default is 4).
+    threadpoolSize: numberOption(env.UV_THREADPOOL_SIZE, 4, { name: 'UV_THREADPOOL_SIZE', min: 1, max: 1024 }),
+    databaseUrl: env.DATABASE_URL || undefined,
+    // Extra node flags for the app only, e.g. "--prof --logfile=/tmp/app.log" to profile it under load.
+    appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  };
+}

@@ -1,0 +1,147 @@
+// Child processes of the run (the app, the baseline, the bcrypt probe): started with a
+// known environment, watched until healthy, measured (/proc), and always stopped.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { onCleanup, onExit } from './cleanup.mjs';
+
+const STOP_GRACE_MS = 10_000;
+
+/** A port nobody listens on right now, on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A field of /proc/<pid>/status in kB (VmHWM = peak resident set, VmRSS = current). */
+export function procStatusKb(pid, field) {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined; // not Linux, or the process is gone
+  }
+}
+
+/**
+ * Starts `node [nodeArgs] <script>` and resolves once GET <healthPath> answers 200. Its output is
+ * kept (last lines) to explain a failed start and to show what it logged under load.
+ */
+export async function startServer({
+  name,
+  script,
+  nodeArgs = [],
+  env,
+  cwd,
+  port,
+  healthPath = '/health',
+  timeoutMs = 60_000,
+}) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { lines: [], count: 0 };
+  const collect = (chunk) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.trim()) {
+        output.count++;
+        output.lines.push(line);
+        if (output.lines.length > 30) output.lines.shift();
+      }
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let exitStatus;
+  exited.then((status) => (exitStatus = status));
+
+  const server = {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    output,
+    /** Peak RSS in MB so far, from the kernel's high-water mark. */
+    peakRssMb: () => kbToMb(procStatusKb(child.pid, 'VmHWM')),
+    rssMb: () => kbToMb(procStatusKb(child.pid, 'VmRSS')),
+    isRunning: () => exitStatus === undefined,
+    stop: () => stopChild(child, exited, () => exitStatus !== undefined),
+  };
+  onCleanup(`stop ${name}`, server.stop);
+  onExit(() => exitStatus === undefined && child.kill('SIGKILL'));
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitStatus !== undefined) {
+      throw new Error(`${name} exited during start (${describeExit(exitStatus)}):\n${output.lines.join('\n')}`);
+    }
+    if (await isHealthy(`${server.url}${healthPath}`)) {
+      return server;
+    }
+    await sleep(200);
+  }
+  throw new Error(`${name} did not answer ${healthPath} within ${timeoutMs / 1000} s:\n${output.lines.join('\n')}`);
+}
+
+async function isHealthy(url) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** SIGTERM (the app shuts down gracefully on it), then SIGKILL if it takes too long. */
+async function stopChild(child, exited, hasExited) {
+  if (hasExited()) {
+    return;
+  }
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs `node <script>` to completion and returns its stdout parsed as JSON. */
+export function runJsonChild(script, { env, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    onExit(() => child.exitCode === null && child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`${script} failed (${describeExit({ code, signal })}): ${stderr.trim()}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new Error(`${script} printed no JSON: ${stdout.trim()} ${stderr.trim()}`));
+      }
+    });
+  });
+}
+
+function describeExit({ code, signal }) {
+  return signal ? `signal ${signal}` : `exit code ${code}`;
+}
+
+function kbToMb(kb) {
+  return kb === undefined ? undefined : Math.round((kb / 1024) * 10) / 10;
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,217 @@
+// The one table (stdout and Markdown), results.json, and the targets of the issue.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { round } from './scenarios.mjs';
+
+/** The targets from the issue (for a 2-core machine). Each returns {pass, detail} or undefined when not measured. */
+export function evaluateTargets(results) {
+  const byKey = Object.fromEntries(results.scenarios.map((s) => [s.key, s]));
+  const targets = [];
+  for (const key of ['list', 'get']) {
+    const s = byKey[key];
+    targets.push({
+      name: `${s?.name ?? key}: app >= 0.7 x baseline req/s`,
+      pass: s?.ratio === undefined ? undefined : s.ratio >= 0.7,
+      detail: s?.ratio === undefined ? 'not measured' : `ratio ${s.ratio.toFixed(2)}`,
+    });
+    targets.push({
+      name: `${s?.name ?? key}: app p99 < 50 ms at ${results.settings.connections} connections`,
+      pass: s ? s.app.p99 < 50 : undefined,
+      detail: s ? `p99 ${s.app.p99} ms` : 'not measured',
+    });
+  }
+  const unauthorized = byKey.unauthorized;
+  targets.push({
+    name: '401 path: app >= 0.5 x baseline req/s',
+    pass: unauthorized?.ratio === undefined ? undefined : unauthorized.ratio >= 0.5,
+    detail: unauthorized?.ratio === undefined ? 'not measured' : `ratio ${unauthorized.ratio.toFixed(2)}`,
+  });
+  const login = byKey.login;
+  targets.push({
+    name: 'POST /login >= 0.9 x bcrypt ceiling',
+    pass: results.loginToCeiling === undefined ? undefined : results.loginToCeiling >= 0.9,
+    detail:
+      results.loginToCeiling === undefined
+        ? 'not measured'
+        : `${login.app.reqPerSec} / ${results.bcrypt.comparesPerSec} = ${results.loginToCeiling.toFixed(2)}`,
+  });
+  targets.push({
+    name: 'app peak RSS < 250 MB',
+    pass: results.app.peakRssMb === undefined ? undefined : results.app.peakRssMb < 250,
+    detail: results.app.peakRssMb === undefined ? 'not measured (no /proc)' : `${results.app.peakRssMb} MB`,
+  });
+  const errors = totalErrors(results);
+  targets.push({
+    name: 'no errors (unexpected statuses, socket errors, timeouts) in any scenario',
+    pass: errors === 0,
+    detail: `${errors} errors`,
+  });
+  return targets;
+}
+
+export function totalErrors(results) {
+  return results.scenarios.reduce((sum, s) => sum + s.app.errors + (s.baseline?.errors ?? 0), 0);
+}
+
+/** One row per scenario and server. */
+function rows(results) {
+  const out = [];
+  for (const s of results.scenarios) {
+    out.push(row(s.name, 'app', s.app, s.ratio));
+    if (s.baseline) {
+      out.push(row('', 'baseline', s.baseline));
+    }
+  }
+  return out;
+}
+
+function row(scenario, server, m, ratio) {
+  return {
+    scenario,
+    server,
+    reqPerSec: m.reqPerSec.toFixed(1),
+    p50: String(m.p50),
+    p99: String(m.p99),
+    errors: String(m.errors),
+    ratio: ratio === undefined ? '' : ratio.toFixed(2),
+    queries: m.db ? String(m.db.queriesPerRequest) : '',
+    dbMs: m.db ? m.db.dbMsPerRequest.toFixed(2) : '',
+    rss: m.rssMb ? `${m.rssMb.now}/${m.rssMb.peak}` : '',
+    statuses: Object.entries(m.statuses)
+      .map(([status, count]) => `${status}:${count}`)
+      .join(' '),
+  };
+}
+
+const COLUMNS = [
+  ['scenario', 'scenario'],
+  ['server', 'server'],
+  ['reqPerSec', 'req/s'],
+  ['p50', 'p50 ms'],
+  ['p99', 'p99 ms'],
+  ['errors', 'errors'],
+  ['ratio', 'app/baseline'],
+  ['queries', 'queries/req'],
+  ['dbMs', 'db ms/req'],
+  ['rss', 'RSS MB now/peak'],
+  ['statuses', 'statuses'],
+];
+const NUMERIC = new Set(['reqPerSec', 'p50', 'p99', 'errors', 'ratio', 'queries', 'dbMs', 'rss']);
+
+export function textTable(results) {
+  const data = rows(results);
+  const widths = COLUMNS.map(([key, title]) => Math.max(title.length, ...data.map((r) => r[key].length)));
+  const line = (cells) =>
+    cells.map((cell, i) => (NUMERIC.has(COLUMNS[i][0]) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  return [
+    line(COLUMNS.map(([, title]) => title)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...data.map((r) => line(COLUMNS.map(([key]) => r[key]))),
+  ].join('\n');
+}
+
+function markdownTable(results) {
+  const data = rows(results);
+  const align = COLUMNS.map(([key]) => (NUMERIC.has(key) ? '---:' : '---'));
+  return [
+    `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...data.map((r) => `| ${COLUMNS.map(([key]) => r[key]).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** What is printed under the table: ceiling, memory, seeding. */
+export function summaryLines(results) {
+  const lines = [];
+  if (results.bcrypt) {
+    const b = results.bcrypt;
+    lines.push(
+      `bcrypt ceiling: ${b.comparesPerSec} compares/s at cost ${b.rounds} (UV_THREADPOOL_SIZE=${b.threadpoolSize}, ${b.concurrency} in flight)` +
+        (results.loginToCeiling === undefined
+          ? ''
+          : `; POST /login reached ${round(results.loginToCeiling * 100)}% of it`),
+    );
+  }
+  lines.push(
+    `app RSS: ${results.app.idleRssMb ?? '?'} MB after start, ${results.app.peakRssMb ?? '?'} MB peak (VmHWM)` +
+      (results.baseline ? `; baseline peak ${results.baseline.peakRssMb ?? '?'} MB` : ''),
+  );
+  const t = results.seed.timings;
+  const steps = Object.entries(t)
+    .filter(([step]) => step !== 'total')
+    .map(([step, ms]) => `${step} ${ms} ms`)
+    .join(', ');
+  lines.push(
+    `seeded ${results.sizes.users} users, ${results.sizes.posts} posts, ${results.sizes.votes} votes in ${(t.total / 1000).toFixed(1)} s (${steps})`,
+  );
+  return lines;
+}
+
+export function markdownReport(results, targets) {
+  const m = results.machine;
+  const s = results.settings;
+  const mark = (pass) => (pass === undefined ? '–' : pass ? '✅ pass' : '❌ fail');
+  return `# Benchmark results
+
+Written by \`npm run bench\` (\`bench/run.mjs\`); see \`bench/README.md\` for what each number means.
+
+- Date: ${results.date}
+- Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, ${m.memoryGb} GB RAM, ${m.platform}; load average at the start ${m.loadAverageAtStart.join(' / ')} (1 / 5 / 15 min)
+- Node ${m.node}; ${results.database}
+- Data: ${results.sizes.users} users, ${results.sizes.posts} posts, ${results.sizes.votes} votes (seeded in ${(results.seed.timings.total / 1000).toFixed(1)} s)
+- Load: ${s.connections} connections, ${s.warmup} s warm-up + ${s.duration} s per scenario, ${s.runs} run(s) (medians), load generator on the same machine
+- App: NODE_ENV=production, DATABASE_POOL_SIZE=${s.poolSize}, BCRYPT_ROUNDS=${s.bcryptRounds}, UV_THREADPOOL_SIZE=${s.threadpoolSize}; the baseline uses the same pool size and secret
+- Access token ${results.tokenHasSessionId ? 'carries `sid`: the baseline checks the session and the user in one query' : 'has no `sid`: the baseline loads the user by id'}
+
+${markdownTable(results)}
+
+${summaryLines(results)
+  .map((line) => `- ${line}`)
+  .join('\n')}
+
+${statementsSection(results)}
+## Targets (2-core machine)
+
+| target | result | |
+| --- | --- | --- |
+${targets.map((t) => `| ${t.name} | ${t.detail} | ${mark(t.pass)} |`).join('\n')}
+`;
+}
+
+/** The heaviest statements of each scenario (pg_stat_statements), for whoever optimizes next. */
+function statementsSection(results) {
+  const blocks = [];
+  for (const s of results.scenarios) {
+    for (const [server, m] of [
+      ['app', s.app],
+      ['baseline', s.baseline],
+    ]) {
+      if (!m?.db) continue;
+      const list = m.db.top
+        .map(
+          (q) =>
+            `  - ${q.callsPerRequest}/req, ${q.meanMs} ms each, ${q.rowsPerCall} rows: \`${truncate(q.query, 300)}\``,
+        )
+        .join('\n');
+      const head = `- **${s.name}**, ${server}: ${m.db.queriesPerRequest} statements and ${m.db.dbMsPerRequest} ms of database time per request`;
+      blocks.push(list ? `${head}\n${list}` : head);
+    }
+  }
+  if (blocks.length === 0) {
+    return '';
+  }
+  return `## Database work per request (pg_stat_statements, measured part only)\n\n${blocks.join('\n')}\n\n`;
+}
+
+function truncate(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export async function writeReports(results, targets, outDir) {
+  await mkdir(outDir, { recursive: true });
+  const json = join(outDir, 'results.json');
+  const markdown = join(outDir, 'RESULTS.md');
+  await writeFile(json, `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
+  await writeFile(markdown, markdownReport(results, targets));
+  return { json, markdown };
+}

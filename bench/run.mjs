@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+// `npm run bench` / `npm run bench:smoke`: starts PostgreSQL, the built app and the
+// baseline, seeds the data, runs every scenario with autocannon, measures bcrypt's
+// ceiling and the app's peak memory, and reports. See bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcrypt';
+import { measureBcryptCeiling } from './lib/bcrypt-ceiling.mjs';
+import { installSignalHandlers, onCleanup, onExit, runCleanup, stoppingSignal } from './lib/cleanup.mjs';
+import { startDatabase, withClient } from './lib/database.mjs';
+import { BENCH_DIR, PROJECT_DIR, parseOptions } from './lib/options.mjs';
+import { freePort, startServer } from './lib/processes.mjs';
+import { evaluateTargets, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
+import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
+import { BENCH_PASSWORD, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
+import { openStatementStats } from './lib/statement-stats.mjs';
+
+const APP_ENTRY = join(PROJECT_DIR, 'dist', 'src', 'main.js');
+const BASELINE_ENTRY = join(BENCH_DIR, 'baseline', 'server.mjs');
+/** How many bench users vote in POST /vote (each needs one login). */
+const VOTERS = 8;
+
+const log = (message) => console.log(message);
+
+async function main() {
+  const options = parseOptions();
+  installSignalHandlers();
+  // Other work on the box (tests, builds) shows up here, and in noisy numbers.
+  const loadAtStart = os.loadavg().map((value) => round(value, 2));
+  if (!existsSync(APP_ENTRY)) {
+    throw new Error(`${APP_ENTRY} is missing: build first (npm run bench does: nest build && node bench/run.mjs)`);
+  }
+  const { users, posts, votes } = options.sizes;
+  log(
+    `posts-api benchmark${options.smoke ? ' (smoke)' : ''}: ${users} users, ${posts} posts, ${votes} votes; ` +
+      `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, ${options.runs} run(s)`,
+  );
+
+  const database = await startDatabase(options);
+  log(`database: ${database.describe}`);
+  // The app and the baseline share one random secret, so one token works on both.
+  const jwtSecret = randomBytes(48).toString('base64url');
+  const scratch = await mkdtemp(join(os.tmpdir(), 'posts-api-bench-app-'));
+  onCleanup('remove the app folder', () => rm(scratch, { recursive: true, force: true }));
+  onExit(() => rmSync(scratch, { recursive: true, force: true }));
+
+  const app = await startApp(options, database.url, jwtSecret, scratch);
+  log(`app: pid ${app.pid} on ${app.url}`);
+
+  // Rows of a shared database (DATABASE_URL without CREATE DATABASE) are tagged and deleted afterwards.
+  const tag = database.shared ? randomBytes(3).toString('hex') : 'run';
+  const passwordHash = await bcrypt.hash(BENCH_PASSWORD, options.bcryptRounds);
+  if (database.shared) {
+    onCleanup('delete the bench rows', () =>
+      withClient(database.url, (client) => client.query('DELETE FROM users WHERE email LIKE $1', [`bench-${tag}-%`])),
+    );
+  }
+  const seeded = await seed(database.url, { sizes: options.sizes, passwordHash, tag });
+  log(`seeded in ${(seeded.timings.total / 1000).toFixed(1)} s ${JSON.stringify(seeded.timings)}`);
+
+  const baseline = await startBaseline(options, database.url, jwtSecret);
+  log(`baseline: pid ${baseline.pid} on ${baseline.url}`);
+
+  // Logins run in parallel: at cost 12 each takes a few hundred ms.
+  const voterCount = Math.min(VOTERS, users);
+  const emails = Array.from({ length: voterCount }, (_, i) => benchEmail(tag, i + 1));
+  const tokens = await Promise.all(emails.map((email) => login(app.url, email)));
+  const tokenHasSessionId = decodeJwtPayload(tokens[0]).sid !== undefined;
+  const ids = await loadPostIds(database.url, seeded.users.first);
+  const stats = await openStatementStats(database.url);
+  const idleRssMb = app.rssMb();
+
+  const scenarios = defineScenarios({
+    token: tokens[0],
+    voterTokens: tokens,
+    ids,
+    searchWord: options.searchWord,
+    loginEmail: emails[0],
+    password: BENCH_PASSWORD,
+  }).filter((s) => options.only.length === 0 || options.only.includes(s.key));
+  const measured = [];
+  let bcryptCeiling;
+  for (const scenario of scenarios) {
+    if (scenario.key === 'login') {
+      // Right before the login scenario, while the app is idle: on a shared machine the
+      // two numbers of the ratio should see the same background load.
+      log('measuring bcrypt ceiling...');
+      bcryptCeiling = await measureBcryptCeiling({
+        rounds: options.bcryptRounds,
+        seconds: options.bcryptSeconds,
+        threadpoolSize: options.threadpoolSize,
+        concurrency: options.connections,
+      });
+      log(`  bcrypt ceiling: ${bcryptCeiling.comparesPerSec} compares/s`);
+    }
+    measured.push(await measureScenario(scenario, app, scenario.both ? baseline : undefined, options, stats));
+  }
+  const loginResult = measured.find((s) => s.key === 'login');
+  const loginToCeiling = loginResult && round(loginResult.app.reqPerSec / bcryptCeiling.comparesPerSec, 3);
+
+  const results = {
+    date: new Date().toISOString(),
+    mode: options.smoke ? 'smoke' : 'full',
+    machine: { ...machineInfo(), loadAverageAtStart: loadAtStart },
+    database: database.describe,
+    sizes: { users, posts, votes },
+    seed: { timings: seeded.timings },
+    settings: {
+      connections: options.connections,
+      duration: options.duration,
+      warmup: options.warmup,
+      runs: options.runs,
+      poolSize: options.poolSize,
+      bcryptRounds: options.bcryptRounds,
+      threadpoolSize: options.threadpoolSize,
+      searchWord: options.searchWord,
+    },
+    tokenHasSessionId,
+    scenarios: measured,
+    bcrypt: bcryptCeiling,
+    loginToCeiling,
+    app: {
+      idleRssMb,
+      peakRssMb: app.peakRssMb(),
+      loggedLines: app.output.count,
+      lastLogLines: app.output.lines.slice(-5),
+    },
+    baseline: { peakRssMb: baseline.peakRssMb() },
+  };
+  const targets = evaluateTargets(results);
+
+  log('');
+  log(textTable(results));
+  log('');
+  for (const line of summaryLines(results)) log(line);
+  if (results.app.loggedLines > 0) {
+    log(
+      `app printed ${results.app.loggedLines} log line(s) at LOG_LEVEL=warn; the last:\n  ${results.app.lastLogLines.join('\n  ')}`,
+    );
+  }
+  log('');
+  for (const target of targets) {
+    log(`${target.pass === undefined ? ' -  ' : target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}`);
+  }
+  const written = await writeReports(results, targets, options.outDir);
+  log(`\nwrote ${written.json} and ${written.markdown}`);
+
+  const errors = totalErrors(results);
+  if (errors > 0) {
+    console.error(
+      `\n${errors} error(s): see the statuses column (expected statuses per scenario are in bench/README.md)`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+function startApp(options, databaseUrl, jwtSecret, scratch) {
+  return freePort().then((port) =>
+    startServer({
+      name: 'app',
+      script: APP_ENTRY,
+      nodeArgs: options.appNodeArgs,
+      // A scratch working directory: the developer's .env must not change the measured setup.
+      cwd: scratch,
+      port,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: join(scratch, 'data'),
+        JWT_SECRET: jwtSecret,
+        LOG_LEVEL: 'warn',
+        BCRYPT_ROUNDS: String(options.bcryptRounds),
+        DATABASE_POOL_SIZE: String(options.poolSize),
+        // The POST /login scenario is one client sending thousands of right passwords;
+        // the brute-force limit per client address (100 per window by default) would
+        // turn it into a 429 benchmark. 100,000 is the largest value the app accepts.
+        LOGIN_MAX_ATTEMPTS_PER_CLIENT: process.env.LOGIN_MAX_ATTEMPTS_PER_CLIENT ?? '100000',
+      },
+    }),
+  );
+}
+
+function startBaseline(options, databaseUrl, jwtSecret) {
+  return freePort().then((port) =>
+    startServer({
+      name: 'baseline',
+      script: BASELINE_ENTRY,
+      cwd: BENCH_DIR,
+      port,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        JWT_SECRET: jwtSecret,
+        DATABASE_POOL_SIZE: String(options.poolSize),
+      },
+    }),
+  );
+}
+
+/** POST /login as the OAuth2 form Swagger UI sends; returns the access token. */
+async function login(baseUrl, email) {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: email, password: BENCH_PASSWORD }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`POST /login for ${email} answered ${response.status}: ${body}`);
+  }
+  return JSON.parse(body).access_token;
+}
+
+function decodeJwtPayload(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+/** Runs a scenario `runs` times, alternating app and baseline so drift on a busy box hits both alike. */
+async function measureScenario(scenario, app, baseline, options, stats) {
+  const appRuns = [];
+  const baselineRuns = [];
+  for (let run = 0; run < options.runs; run++) {
+    for (const [server, into] of [
+      [app, appRuns],
+      [baseline, baselineRuns],
+    ]) {
+      if (!server) continue;
+      if (!server.isRunning()) {
+        throw new Error(`${server.name} is no longer running:\n${server.output.lines.join('\n')}`);
+      }
+      const result = await runScenario(scenario, server.url, options, stats);
+      // Which scenario drives the memory peak (VmHWM only grows).
+      result.rssMb = { now: server.rssMb(), peak: server.peakRssMb() };
+      into.push(result);
+      log(
+        `  ${scenario.name.padEnd(30)} ${server.name.padEnd(8)} ${String(result.reqPerSec).padStart(8)} req/s  ` +
+          `p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}  ` +
+          `rss ${result.rssMb.now} MB (peak ${result.rssMb.peak})` +
+          (result.db ? `  ${result.db.queriesPerRequest} queries/req, ${result.db.dbMsPerRequest} db ms/req` : ''),
+      );
+    }
+  }
+  const appResult = combineRuns(appRuns);
+  const baselineResult = baselineRuns.length > 0 ? combineRuns(baselineRuns) : undefined;
+  return {
+    key: scenario.key,
+    name: scenario.name,
+    expectedStatuses: scenario.expected,
+    app: appResult,
+    baseline: baselineResult,
+    ratio: baselineResult ? round(appResult.reqPerSec / baselineResult.reqPerSec, 3) : undefined,
+  };
+}
+
+function machineInfo() {
+  let nproc;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    nproc = os.availableParallelism();
+  }
+  return {
+    nproc,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  if (!stoppingSignal()) {
+    console.error(`\nbenchmark failed: ${error?.stack ?? error}`);
+  }
+} finally {
+  await runCleanup();
+}
+process.exit(exitCode);
