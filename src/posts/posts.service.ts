@@ -5,6 +5,7 @@ import { ValidationProblemException } from '../common/problem';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
+import { hotQuery } from '../database/hot-query';
 import { decodePostCursor, encodePostCursor } from './post-cursor';
 import { Post } from './post.entity';
 
@@ -73,7 +74,8 @@ export class PostsService {
         `(post.created_at, post.id) < (timestamptz 'epoch' + $${parameters.length - 1}::bigint * interval '1 microsecond', $${parameters.length})`,
       );
     }
-    const rows: PostViewRow[] = await this.posts.query(
+    const rows = await hotQuery<PostViewRow>(
+      this.posts.manager.connection,
       `SELECT ${POST_VIEW_COLUMNS}
        FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
              ORDER BY post.created_at DESC, post.id DESC LIMIT $2 OFFSET $3) page
@@ -92,7 +94,8 @@ export class PostsService {
   }
 
   async findVisible(viewerId: number, id: number): Promise<PostResponseDto> {
-    const rows: PostViewRow[] = await this.posts.query(
+    const rows = await hotQuery<PostViewRow>(
+      this.posts.manager.connection,
       `SELECT ${POST_VIEW_COLUMNS}
        FROM posts page JOIN users owner ON owner.id = page.owner_id
        WHERE page.id = $2 AND (page.published OR page.owner_id = $1)`,

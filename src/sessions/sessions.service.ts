@@ -6,6 +6,7 @@ import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { ProblemException } from '../common/problem';
 import { authConfig, type AuthConfig } from '../config/configuration';
+import { hotQuery } from '../database/hot-query';
 import { Session } from './session.entity';
 
 export interface ClientInfo {
@@ -107,7 +108,8 @@ export class SessionsService {
   /** The user of a live session: the one lookup the guard makes per request. */
   async findLiveSessionUser(sessionId: number, userId: number): Promise<AuthenticatedUser | undefined> {
     // Constant SQL, not a query builder: this runs on every authenticated request.
-    const rows: { id: number; email: string; created_at: Date }[] = await this.sessions.query(
+    const rows = await hotQuery<{ id: number; email: string; created_at: Date }>(
+      this.sessions.manager.connection,
       `SELECT u.id, u.email, u.created_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
