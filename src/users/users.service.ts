@@ -1,15 +1,14 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { compare, hash } from 'bcrypt';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { PASSWORD_MAX_BYTES, passwordByteLength } from '../auth/password.validator';
 import { authConfig, type AuthConfig } from '../config/configuration';
+import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
 import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
 import { User } from './user.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class UsersService {
@@ -27,7 +26,7 @@ export class UsersService {
       return user;
     } catch (error) {
       // The unique index on lower(email) decides, so two racing sign-ups cannot both win.
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isPostgresError(error, UNIQUE_VIOLATION)) {
         throw new ConflictException(
           'An account with this email already exists: log in with POST /login, or register another email.',
         );

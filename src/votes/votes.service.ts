@@ -1,10 +1,9 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { FOREIGN_KEY_VIOLATION, isPostgresError } from '../database/postgres-errors';
 import { PostsService } from '../posts/posts.service';
 import { Vote } from './vote.entity';
-
-const FOREIGN_KEY_VIOLATION = '23503';
 
 @Injectable()
 export class VotesService {
@@ -31,10 +30,7 @@ export class VotesService {
       );
     } catch (error) {
       // The post was deleted between the SELECT and the foreign key check.
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION
-      ) {
+      if (isPostgresError(error, FOREIGN_KEY_VIOLATION)) {
         throw new NotFoundException(
           `There is no post with id ${postId} that you can see; GET /posts lists those you can.`,
         );

@@ -1,0 +1,11 @@
+import { QueryFailedError } from 'typeorm';
+
+/** The SQLSTATE codes the services turn into client answers. */
+export const UNIQUE_VIOLATION = '23505';
+export const FOREIGN_KEY_VIOLATION = '23503';
+
+/** Whether a query failed with this SQLSTATE (as TypeORM wraps it, or straight from pg). */
+export function isPostgresError(error: unknown, code: string): boolean {
+  const driverError: unknown = error instanceof QueryFailedError ? error.driverError : error;
+  return (driverError as { code?: unknown } | null)?.code === code;
+}
