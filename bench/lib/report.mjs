@@ -1,6 +1,7 @@
 // The one table (stdout and Markdown), results.json, and the targets of the issue.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readScaleSection, withScaleSection } from './scale-section.mjs';
 import { round } from './scenarios.mjs';
 
 /** The targets from the issue (for a 2-core machine). Each returns {pass, detail} or undefined when not measured. */
@@ -212,6 +213,7 @@ export async function writeReports(results, targets, outDir) {
   const json = join(outDir, 'results.json');
   const markdown = join(outDir, 'RESULTS.md');
   await writeFile(json, `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
-  await writeFile(markdown, markdownReport(results, targets));
+  // The scale run's section (bench/SCALE.md, when there is one) stays at the end: see lib/scale-section.mjs.
+  await writeFile(markdown, withScaleSection(markdownReport(results, targets), await readScaleSection(outDir)));
   return { json, markdown };
 }

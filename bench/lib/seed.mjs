@@ -179,7 +179,7 @@ function insertVotes(client, count, users, posts) {
     return Promise.resolve();
   }
   const pairs = users.count * posts.count;
-  const step = coprimeStep(pairs);
+  const step = coprimeStep(pairs, count);
   return client.query(
     `INSERT INTO votes (user_id, post_id)
      SELECT $2 + (p % $3), $4 + (p / $3)
@@ -189,9 +189,15 @@ function insertVotes(client, count, users, posts) {
   );
 }
 
-/** The first number from about N / 1.618 (capped so k * step fits a bigint) that shares no factor with N. */
-export function coprimeStep(n) {
-  let step = Math.max(1, Math.min(Math.floor(n / 1.618), 2_000_000_000));
+/**
+ * The first number from about N / 1.618 that shares no factor with N, capped so that
+ * k * step fits a bigint for every k below `count`. (A fixed cap of 2e9 used to bite from
+ * N = users x posts ~ 3.2e9 on: at 10,000 users x 1,000,000 posts the step was ~2e9 = N / 5,
+ * and the 5,000,000 votes fell on 2,500 posts instead of all of them.)
+ */
+export function coprimeStep(n, count = 1) {
+  const bigintSafe = Math.floor(9e18 / Math.max(1, count));
+  let step = Math.max(1, Math.min(Math.floor(n / 1.618), bigintSafe, Number.MAX_SAFE_INTEGER));
   for (let tries = 0; tries < 1_000; tries++, step++) {
     if (gcd(step, n) === 1) {
       return step;
