@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable, toInteger } from '../../common/optional';
+import { MAX_ID } from '../../common/validation.pipe';
 
 export class ListPostsQueryDto {
   @ApiPropertyOptional({
@@ -24,7 +25,7 @@ export class ListPostsQueryDto {
   @Transform(toInteger)
   @IsInt({ message: 'skip must be an integer of 0 or more' })
   @Min(0, { message: 'skip must be an integer of 0 or more' })
-  @Max(2_147_483_647, { message: 'skip must be at most 2147483647' })
+  @Max(MAX_ID, { message: `skip must be at most ${MAX_ID}` })
   skip: number = 0;
 
   @ApiPropertyOptional({
