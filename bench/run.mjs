@@ -12,14 +12,13 @@ import bcrypt from 'bcrypt';
 import { measureBcryptCeiling } from './lib/bcrypt-ceiling.mjs';
 import { installSignalHandlers, onCleanup, onExit, runCleanup, stoppingSignal } from './lib/cleanup.mjs';
 import { startDatabase, withClient } from './lib/database.mjs';
-import { BENCH_DIR, PROJECT_DIR, parseOptions } from './lib/options.mjs';
-import { freePort, startServer } from './lib/processes.mjs';
+import { BENCH_DIR, parseOptions } from './lib/options.mjs';
+import { APP_ENTRY, freePort, login, startApp, startServer } from './lib/processes.mjs';
 import { evaluateTargets, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
 import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
-const APP_ENTRY = join(PROJECT_DIR, 'dist', 'src', 'main.js');
 const BASELINE_ENTRY = join(BENCH_DIR, 'baseline', 'server.mjs');
 /** How many bench users vote in POST /vote (each needs one login). */
 const VOTERS = 8;
@@ -48,7 +47,17 @@ async function main() {
   onCleanup('remove the app folder', () => rm(scratch, { recursive: true, force: true }));
   onExit(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const app = await startApp(options, database.url, jwtSecret, scratch);
+  const app = await startApp({
+    options,
+    databaseUrl: database.url,
+    jwtSecret,
+    scratch,
+    nodeArgs: options.appNodeArgs,
+    // The POST /login scenario is one client sending thousands of right passwords;
+    // the brute-force limit per client address (100 per window by default) would
+    // turn it into a 429 benchmark. 100,000 is the largest value the app accepts.
+    env: { LOGIN_MAX_ATTEMPTS_PER_CLIENT: process.env.LOGIN_MAX_ATTEMPTS_PER_CLIENT ?? '100000' },
+  });
   log(`app: pid ${app.pid} on ${app.url}`);
 
   // Rows of a shared database (DATABASE_URL without CREATE DATABASE) are tagged and deleted afterwards.
@@ -159,35 +168,6 @@ async function main() {
   return 0;
 }
 
-function startApp(options, databaseUrl, jwtSecret, scratch) {
-  return freePort().then((port) =>
-    startServer({
-      name: 'app',
-      script: APP_ENTRY,
-      nodeArgs: options.appNodeArgs,
-      // A scratch working directory: the developer's .env must not change the measured setup.
-      cwd: scratch,
-      port,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        DATA_DIR: join(scratch, 'data'),
-        JWT_SECRET: jwtSecret,
-        LOG_LEVEL: 'warn',
-        BCRYPT_ROUNDS: String(options.bcryptRounds),
-        DATABASE_POOL_SIZE: String(options.poolSize),
-        // The POST /login scenario is one client sending thousands of right passwords;
-        // the brute-force limit per client address (100 per window by default) would
-        // turn it into a 429 benchmark. 100,000 is the largest value the app accepts.
-        LOGIN_MAX_ATTEMPTS_PER_CLIENT: process.env.LOGIN_MAX_ATTEMPTS_PER_CLIENT ?? '100000',
-      },
-    }),
-  );
-}
-
 function startBaseline(options, databaseUrl, jwtSecret) {
   return freePort().then((port) =>
     startServer({
@@ -205,21 +185,6 @@ function startBaseline(options, databaseUrl, jwtSecret) {
       },
     }),
   );
-}
-
-/** POST /login as the OAuth2 form Swagger UI sends; returns the access token. */
-async function login(baseUrl, email) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: email, password: BENCH_PASSWORD }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = await response.text();
-  if (response.status !== 200) {
-    throw new Error(`POST /login for ${email} answered ${response.status}: ${body}`);
-  }
-  return JSON.parse(body).access_token;
 }
 
 function decodeJwtPayload(token) {

@@ -14,14 +14,13 @@ import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { installSignalHandlers, onCleanup, onExit, runCleanup, stoppingSignal } from './lib/cleanup.mjs';
 import { startDatabase, withClient } from './lib/database.mjs';
-import { BENCH_DIR, PROJECT_DIR, START_PROD_NODE_ARGS } from './lib/options.mjs';
-import { freePort, startServer } from './lib/processes.mjs';
+import { BENCH_DIR, START_PROD_NODE_ARGS } from './lib/options.mjs';
+import { APP_ENTRY, login, startApp } from './lib/processes.mjs';
 import { readScaleSection, withScaleSection } from './lib/scale-section.mjs';
 import { round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, benchEmail, seed, WORDS } from './lib/seed.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
-const APP_ENTRY = join(PROJECT_DIR, 'dist', 'src', 'main.js');
 /** The ratio of the main bench's default data: 1,000 users, 100,000 posts, 500,000 votes. */
 const USERS_PER_POST = 1 / 100;
 const VOTES_PER_POST = 5;
@@ -217,6 +216,7 @@ async function main() {
   onCleanup('remove the app folder', () => rm(scratch, { recursive: true, force: true }));
   onExit(() => rmSync(scratch, { recursive: true, force: true }));
   const passwordHash = await bcrypt.hash(BENCH_PASSWORD, options.bcryptRounds);
+  const appSettings = { options, databaseUrl: database.url, jwtSecret, scratch, nodeArgs: START_PROD_NODE_ARGS };
 
   // One admin connection for the whole run: EXPLAIN, DDL, counts.
   const admin = await openClient(database.url);
@@ -228,7 +228,7 @@ async function main() {
     const last = index === options.sizes.length - 1;
     log(`\n== ${fmt(size.posts)} posts, ${fmt(size.users)} users, ${fmt(size.votes)} votes`);
     // A fresh app per size: migrations on the first start, no warm state carried over.
-    let app = index === 0 ? await startApp(options, database.url, jwtSecret, scratch) : undefined;
+    let app = index === 0 ? await startApp(appSettings) : undefined;
     if (index === 0) {
       await app.stop();
       stats = await openStatementStats(database.url);
@@ -240,7 +240,7 @@ async function main() {
     seeded.timings.rareWord = rare.ms;
     log(`seeded in ${(seeded.timings.total / 1000).toFixed(1)} s ${JSON.stringify(seeded.timings)}`);
 
-    app = await startApp(options, database.url, jwtSecret, scratch);
+    app = await startApp(appSettings);
     const token = await login(app.url, benchEmail('run', 1));
     const viewer = seeded.users.first;
     const setup = await prepareQueries(admin, app, token, viewer, options.searchWord);
@@ -620,45 +620,6 @@ async function withoutIndexes(client, app, setup, scenarios, options, stats) {
 /** Marker: measured after the index is back (see withoutIndexes). */
 function measureWithIndexLater() {
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------
-// Processes
-
-function startApp(options, databaseUrl, jwtSecret, scratch) {
-  return freePort().then((port) =>
-    startServer({
-      name: 'app',
-      script: APP_ENTRY,
-      nodeArgs: START_PROD_NODE_ARGS,
-      cwd: scratch,
-      port,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        DATA_DIR: join(scratch, 'data'),
-        JWT_SECRET: jwtSecret,
-        LOG_LEVEL: 'warn',
-        BCRYPT_ROUNDS: String(options.bcryptRounds),
-        DATABASE_POOL_SIZE: String(options.poolSize),
-      },
-    }),
-  );
-}
-
-async function login(baseUrl, email) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: email, password: BENCH_PASSWORD }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = await response.text();
-  if (response.status !== 200) throw new Error(`POST /login for ${email} answered ${response.status}: ${body}`);
-  return JSON.parse(body).access_token;
 }
 
 // ---------------------------------------------------------------------------------------

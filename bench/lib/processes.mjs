@@ -3,7 +3,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { onCleanup, onExit } from './cleanup.mjs';
+import { PROJECT_DIR } from './options.mjs';
+import { BENCH_PASSWORD } from './seed.mjs';
+
+/** The built app, as `npm run start:prod` runs it. */
+export const APP_ENTRY = join(PROJECT_DIR, 'dist', 'src', 'main.js');
 
 const STOP_GRACE_MS = 10_000;
 
@@ -144,4 +150,48 @@ function kbToMb(kb) {
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The built app in production mode on its own port, on the given database. It runs in a
+ * scratch working directory, so the developer's .env cannot change the measured setup.
+ */
+export function startApp({ options, databaseUrl, jwtSecret, scratch, nodeArgs, env = {} }) {
+  return freePort().then((port) =>
+    startServer({
+      name: 'app',
+      script: APP_ENTRY,
+      nodeArgs,
+      cwd: scratch,
+      port,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: join(scratch, 'data'),
+        JWT_SECRET: jwtSecret,
+        LOG_LEVEL: 'warn',
+        BCRYPT_ROUNDS: String(options.bcryptRounds),
+        DATABASE_POOL_SIZE: String(options.poolSize),
+        ...env,
+      },
+    }),
+  );
+}
+
+/** POST /login as the OAuth2 form Swagger UI sends; returns the access token. */
+export async function login(baseUrl, email) {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: email, password: BENCH_PASSWORD }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`POST /login for ${email} answered ${response.status}: ${body}`);
+  }
+  return JSON.parse(body).access_token;
 }
