@@ -17,7 +17,14 @@ async function createDataSource(): Promise<DataSource> {
     const embedded = new EmbeddedPostgres({ dataDir: env.DATA_DIR });
     url = await embedded.start();
   }
-  return new DataSource(buildDataSourceOptions(url, 2));
+  // Migrations may build indexes on big tables: no statement timeout for the CLI.
+  return new DataSource(
+    buildDataSourceOptions(url, {
+      poolSize: 2,
+      statementTimeoutMs: 0,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    }),
+  );
 }
 
 export default createDataSource();

