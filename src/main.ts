@@ -3,11 +3,13 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
 import { appConfig, type AppConfig } from './config/configuration';
 import { loadEnvFile } from './config/environment';
+import { exitGracefullyOnSignals } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   loadEnvFile();
   const app = await createApp();
-  const { port, host } = app.get<AppConfig>(appConfig.KEY);
+  const { port, host, shutdownGraceMs } = app.get<AppConfig>(appConfig.KEY);
+  exitGracefullyOnSignals(app, shutdownGraceMs);
   await app.listen(port, host);
   Logger.log(`Posts API listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
 }

@@ -1,9 +1,13 @@
 import { Controller, Get, HttpStatus } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { Public } from '../auth/decorators';
 import { ApiProblemResponses } from '../common/api-problem';
 import { ProblemException } from '../common/problem';
+import { Lifecycle } from '../lifecycle/lifecycle.service';
 
 class HealthDto {
   @ApiProperty({ enum: ['ok'], description: 'The service answers.', example: 'ok' })
@@ -13,12 +17,24 @@ class HealthDto {
   database: 'up';
 }
 
+class ReadinessDto {
+  @ApiProperty({ enum: ['ready'], description: 'This instance takes requests.', example: 'ready' })
+  status: 'ready';
+}
+
+const DATABASE_DOWN =
+  'The database cannot be reached; the service keeps running and recovers when the database is back.';
+
+// Load balancers and orchestrators poll these: they are not counted by the rate limit.
+@SkipThrottle()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly lifecycle: Lifecycle,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   @Public()
@@ -29,22 +45,53 @@ export class HealthController {
     description: 'While the database cannot be reached: 503 problem+json with `"database": "down"`.',
   })
   @ApiOkResponse({ type: HealthDto, description: 'The service and its database answer.' })
+  @ApiProblemResponses({ status: 503, detail: DATABASE_DOWN, extensions: { database: 'down' } })
+  async check(): Promise<HealthDto> {
+    await this.assertDatabaseUp({});
+    return { status: 'ok', database: 'up' };
+  }
+
+  @Public()
+  @Get('ready')
+  @ApiOperation({
+    operationId: 'health_ready',
+    summary: 'Whether this instance should get traffic',
+    description:
+      'For load balancers and orchestrators: 200 once the database answers and every migration has run; ' +
+      '503 problem+json while the database is unreachable, while migrations are pending, and from the ' +
+      'moment the instance starts shutting down (`"reason"` says which).',
+  })
+  @ApiOkResponse({ type: ReadinessDto, description: 'This instance takes requests.' })
   @ApiProblemResponses({
     status: 503,
-    detail: 'The database cannot be reached; the service keeps running and recovers when the database is back.',
-    extensions: { database: 'down' },
+    detail: 'This instance is shutting down; send requests to another one.',
+    extensions: { reason: 'shutting-down' },
   })
-  async check(): Promise<HealthDto> {
+  async ready(): Promise<ReadinessDto> {
+    if (this.lifecycle.shuttingDown) {
+      throw notReady('This instance is shutting down; send requests to another one.', 'shutting-down');
+    }
+    await this.assertDatabaseUp({ reason: 'database-down' });
+    if (await this.dataSource.showMigrations().catch(() => true)) {
+      throw notReady('Database migrations have not all run yet.', 'migrations-pending');
+    }
+    return { status: 'ready' };
+  }
+
+  private async assertDatabaseUp(extensions: Record<string, string>): Promise<void> {
     try {
       await this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
     } catch {
       throw new ProblemException(
         HttpStatus.SERVICE_UNAVAILABLE,
-        'The database cannot be reached; the service keeps running and recovers when the database is back.',
+        DATABASE_DOWN,
         { 'Retry-After': '5' },
-        { database: 'down' },
+        { database: 'down', ...extensions },
       );
     }
-    return { status: 'ok', database: 'up' };
   }
+}
+
+function notReady(detail: string, reason: string): ProblemException {
+  return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, detail, { 'Retry-After': '5' }, { reason });
 }

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Lifecycle } from './lifecycle.service';
+
+/** After the grace period, this long is left for the pool, Redis and PostgreSQL to close. */
+const CLOSE_DEADLINE_MS = 15_000;
+
+/**
+ * Stops the app the way a rolling restart needs it stopped: the readiness check turns
+ * 503 and requests still arriving on open connections are refused with 503, the
+ * listener closes (new connections are refused), requests in flight finish with their
+ * normal answers (their connections are cut after `graceMs`), then Nest closes the rest:
+ * Redis clients, the database pool and, when this process started it, the embedded
+ * PostgreSQL. Resolves to the exit code: 0 when everything closed.
+ */
+export async function shutDown(app: NestFastifyApplication, graceMs: number, reason: string): Promise<number> {
+  const logger = new Logger('Shutdown');
+  const startedAt = Date.now();
+  app.get(Lifecycle).beginShutdown();
+  logger.log(`${reason}: refusing new requests, waiting up to ${graceMs} ms for those in flight`);
+
+  const server: Server = app.getHttpServer();
+  const cut = setTimeout(() => {
+    logger.warn(`Requests still running after ${graceMs} ms: closing their connections`);
+    server.closeAllConnections();
+  }, graceMs);
+  try {
+    // Stops listening, closes idle keep-alive connections, waits for the requests in flight.
+    await app.getHttpAdapter().getInstance().close();
+    clearTimeout(cut);
+    logger.log(`Requests drained in ${Date.now() - startedAt} ms`);
+    await app.close();
+    logger.log(`Stopped in ${Date.now() - startedAt} ms`);
+    return 0;
+  } catch (error) {
+    logger.error(`Shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
+/**
+ * SIGTERM and SIGINT start `shutDown` and exit with its code; a second signal, or a
+ * shutdown that overruns its deadline, exits at once with 1.
+ */
+export function exitGracefullyOnSignals(app: NestFastifyApplication, graceMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      new Logger('Shutdown').warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    setTimeout(() => {
+      new Logger('Shutdown').error(`Not stopped ${graceMs + CLOSE_DEADLINE_MS} ms after ${signal}: exiting`);
+      process.exit(1);
+    }, graceMs + CLOSE_DEADLINE_MS).unref();
+    void shutDown(app, graceMs, signal).then((code) => process.exit(code));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
