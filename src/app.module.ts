@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
@@ -6,6 +7,9 @@ import { appConfig, authConfig, databaseConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { LoggingModule } from './logging/logging.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
 import { VotesModule } from './votes/votes.module';
@@ -13,12 +17,14 @@ import { VotesModule } from './votes/votes.module';
 export interface AppModuleOptions {
   /** Read `.env` from the working directory (on by default; tests turn it off). */
   readEnvFile?: boolean;
+  /** Where the JSON log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 @Module({})
 export class AppModule {
   /** Built per call, so each app reads the environment as it is when it is created. */
-  static forRoot({ readEnvFile = true }: AppModuleOptions = {}): DynamicModule {
+  static forRoot({ readEnvFile = true, logDestination }: AppModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -31,8 +37,12 @@ export class AppModule {
             return env;
           },
         }),
+        LoggingModule.forRoot(logDestination),
+        LifecycleModule,
         ScheduleModule.forRoot(),
         DatabaseModule,
+        // Its guard runs before the bearer-token guard: floods are limited before any other work.
+        RateLimitModule,
         AuthModule,
         UsersModule,
         PostsModule,

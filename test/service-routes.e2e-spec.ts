@@ -15,7 +15,7 @@ type OpenApiDocument = {
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** The operations open without a token; every other one must declare a security requirement. */
-const PUBLIC_OPERATIONS = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health'];
+const PUBLIC_OPERATIONS = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health', 'GET /health/ready'];
 
 function operationsOf(document: OpenApiDocument): [string, OpenApiOperation][] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -120,7 +120,7 @@ describe('Service routes', () => {
       );
     });
 
-    it('puts a security requirement on every operation except POST /users, POST /login, POST /auth/refresh and GET /health', () => {
+    it('puts a security requirement on every operation except POST /users, POST /login, POST /auth/refresh and the health checks', () => {
       const unprotected = operationsOf(document)
         .filter(([, operation]) => (operation.security ?? document.security ?? []).length === 0)
         .map(([name]) => name);
@@ -128,7 +128,7 @@ describe('Service routes', () => {
       expect(unprotected.sort()).toEqual([...PUBLIC_OPERATIONS].sort());
     });
 
-    it('puts no security requirement on POST /users, POST /login, POST /auth/refresh and GET /health', () => {
+    it('puts no security requirement on POST /users, POST /login, POST /auth/refresh and the health checks', () => {
       const operations = new Map(operationsOf(document));
 
       for (const name of PUBLIC_OPERATIONS) {

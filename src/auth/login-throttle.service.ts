@@ -1,7 +1,8 @@
 import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { closeRedis, connectRedis, createRedisClient } from '../common/redis-client';
 import { ProblemException } from '../common/problem';
 import { authConfig, type AuthConfig } from '../config/configuration';
 
@@ -22,14 +23,8 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
   constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
     const { maxFailures, maxAttemptsPerClient, windowSeconds } = config.login;
     if (config.redisUrl) {
-      // No offline queue: while Redis is away a command fails at once and the in-memory
-      // insurance limiter answers, instead of logins hanging.
-      this.redis = new Redis(config.redisUrl, {
-        enableOfflineQueue: false,
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-      });
-      this.redis.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
+      // While Redis is away, the in-memory insurance limiter answers instead of logins hanging.
+      this.redis = createRedisClient(config.redisUrl, this.logger);
     }
     this.failuresPerAccountAndClient = this.limiter('login-failures', maxFailures, windowSeconds);
     this.attemptsPerClient = this.limiter('login-attempts', maxAttemptsPerClient, windowSeconds);
@@ -37,15 +32,13 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
 
   async onModuleInit(): Promise<void> {
     if (this.redis) {
-      await this.redis.connect().catch((error: Error) => {
-        this.logger.warn(`Redis is not reachable (${error.message}): login limits count in memory until it is`);
-      });
+      await connectRedis(this.redis, this.logger, 'login limits count in memory');
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status !== 'end') {
-      await this.redis.quit().catch(() => this.redis?.disconnect());
+    if (this.redis) {
+      await closeRedis(this.redis);
     }
   }
 

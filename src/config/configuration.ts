@@ -14,6 +14,16 @@ export const appConfig = registerAs('app', () => {
     host: env.HOST,
     dataDir: resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
+    requestTimeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    /** Empty: no cross-origin browser calls. */
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    /** Undefined: rate-limit counters live in this process's memory. */
+    redisUrl: env.REDIS_URL,
   };
 });
 
@@ -23,6 +33,8 @@ export const databaseConfig = registerAs('database', () => {
     /** Undefined: the app starts its own embedded PostgreSQL under `dataDir`. */
     url: env.DATABASE_URL,
     poolSize: env.DATABASE_POOL_SIZE,
+    statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     dataDir: resolve(env.DATA_DIR),
   };
 });

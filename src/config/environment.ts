@@ -7,6 +7,9 @@ const toInteger = ({ value }: { value: unknown }) =>
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** The variables without a default, which `new EnvironmentVariables()` does not list. */
+export const OPTIONAL_VARIABLES = ['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'LOG_FORMAT'];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
@@ -43,6 +46,20 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(200)
   DATABASE_POOL_SIZE = 10;
+
+  /** Longest a statement may run before PostgreSQL cancels it (the request then answers 503). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5_000;
+
+  /** Longest wait for a database connection, new or from the pool, before answering 503. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 3_000;
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -97,9 +114,48 @@ export class EnvironmentVariables {
   })
   TRUST_PROXY = '';
 
+  /** Requests per client address and window on every route but the health checks; 429 beyond. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  RATE_LIMIT_MAX = 600;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Origins allowed to call the API from a browser: empty (none), `*`, or a comma-separated list. */
+  @Matches(/^(|\*|https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*)$/, {
+    message: 'CORS_ORIGINS must be empty, * or a comma-separated list of origins such as https://app.example.com',
+  })
+  CORS_ORIGINS = '';
+
+  /** Longest time a client may take to send a whole request (headers and body). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(3_600)
+  REQUEST_TIMEOUT_SECONDS = 30;
+
+  /** On SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3_600)
+  SHUTDOWN_GRACE_SECONDS = 10;
+
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';
+
+  /** `json` (one object per line) or `pretty` (for a terminal); by default pretty only in development. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
 }
 
 /**
@@ -109,7 +165,7 @@ export class EnvironmentVariables {
 export function validateEnvironment(env: Record<string, unknown>): EnvironmentVariables {
   const known = Object.fromEntries(
     Object.keys(new EnvironmentVariables())
-      .concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL')
+      .concat(OPTIONAL_VARIABLES)
       .filter((name) => env[name] !== undefined)
       .map((name) => [name, env[name]]),
   );

@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from '../app.module';
-import { EnvironmentVariables } from '../config/environment';
+import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
+import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../config/environment';
+import { REQUEST_ID_HEADER } from '../logging/logging.module';
 
 /** The groups of /docs and /redoc, in the order a newcomer needs them. */
 const TAGS: [name: string, description: string][] = [
@@ -11,7 +13,7 @@ const TAGS: [name: string, description: string][] = [
   ['auth', 'Log in (OAuth2 password grant), refresh tokens, log out, list and end your sessions.'],
   ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],
   ['votes', 'One vote per user and post: add it or take it back.'],
-  ['health', 'Whether the service and its database answer.'],
+  ['health', 'Whether the service and its database answer, and whether this instance takes traffic.'],
 ];
 
 const DESCRIPTION = [
@@ -20,7 +22,21 @@ const DESCRIPTION = [
   '**In [/docs](/docs).** Click **Authorize**, enter your e-mail as username and your password (leave client_id and client_secret empty): every "Try it out" then sends the token, and the login survives a reload until you click Logout.',
   '',
   'Every error is `application/problem+json` (RFC 9457) with a `detail` that says what to do next; a 422 lists each bad field in `errors`. The same document, read-only: [/redoc](/redoc); as JSON: [/openapi.json](/openapi.json).',
+  `**Limits.** Each client address may send a number of requests per time window to the routes below (the health checks aside); the \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` headers say where you stand, and beyond it the answer is 429 with \`Retry-After\`. Every answer carries an \`${REQUEST_ID_HEADER}\` header (yours, when you send one): quote it when you report a problem.`,
 ].join('\n\n');
+
+const RATE_LIMITED = {
+  description: 'Too many requests from your address in this time window; wait for `Retry-After` seconds.',
+  headers: {
+    'Retry-After': { description: 'Seconds until the window ends.', schema: { type: 'integer', example: 17 } },
+  },
+  content: {
+    [PROBLEM_CONTENT_TYPE]: {
+      schema: { $ref: '#/components/schemas/ProblemDetailsDto' },
+      example: problem(429, 'Too many requests from your address; try again in 17 seconds.'),
+    },
+  },
+};
 
 /** Everything of the document that is not read from the controllers. */
 function documentConfig(): Omit<OpenAPIObject, 'paths'> {
@@ -75,7 +91,19 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, documentConfig(), {
     operationIdFactory: (_controller, method) => method,
   });
-  return inCanonicalOrder(document);
+  return inCanonicalOrder(withRateLimitResponses(document));
+}
+
+/** The global per-client limit answers 429 on every route but the health checks. */
+function withRateLimitResponses(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item as Record<string, { tags?: string[]; responses?: object }>)) {
+      if (operation?.responses && !operation.tags?.includes('health')) {
+        operation.responses = { '429': RATE_LIMITED, ...operation.responses };
+      }
+    }
+  }
+  return document;
 }
 
 /** The document as `openapi.json` holds it: two-space JSON and a final newline. */
@@ -89,7 +117,7 @@ export function serializeOpenApiDocument(document: OpenAPIObject): string {
  * environment (and of `.env`, which is not read). Nothing connects to this URL.
  */
 function useFixedEnvironment(): void {
-  for (const name of Object.keys(new EnvironmentVariables()).concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL')) {
+  for (const name of Object.keys(new EnvironmentVariables()).concat(OPTIONAL_VARIABLES)) {
     delete process.env[name];
   }
   process.env.DATABASE_URL = 'postgres://openapi@127.0.0.1:9/openapi';

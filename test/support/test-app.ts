@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
+import type { AppModuleOptions } from '../../src/app.module';
 import { createApp } from '../../src/app.setup';
-import { EnvironmentVariables } from '../../src/config/environment';
+import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../../src/config/environment';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -50,7 +51,7 @@ export function setTestEnvironment(overrides: Record<string, string | undefined>
   for (const name of Object.keys(process.env)) {
     delete process.env[name];
   }
-  const appVariables = Object.keys(new EnvironmentVariables()).concat('DATABASE_URL', 'JWT_SECRET', 'REDIS_URL');
+  const appVariables = Object.keys(new EnvironmentVariables()).concat(OPTIONAL_VARIABLES);
   const inherited = Object.entries(ORIGINAL_ENV).filter(([name]) => !appVariables.includes(name));
   const settings: Record<string, string | undefined> = {
     ...Object.fromEntries(inherited),
@@ -60,6 +61,8 @@ export function setTestEnvironment(overrides: Record<string, string | undefined>
     LOG_LEVEL: 'fatal',
     // Every request of a test comes from 127.0.0.1; the login limit tests set their own.
     LOGIN_MAX_ATTEMPTS_PER_CLIENT: '100000',
+    // Likewise for the global per-client limit; its own tests set a small one.
+    RATE_LIMIT_MAX: '10000000',
     ...overrides,
   };
   for (const [name, value] of Object.entries(settings)) {
@@ -70,18 +73,21 @@ export function setTestEnvironment(overrides: Record<string, string | undefined>
 }
 
 /** Starts the real app (the same `createApp` as `main.ts`) and waits until Fastify is ready. */
-export async function startApp(): Promise<NestFastifyApplication> {
-  const app = await createApp({ readEnvFile: false });
+export async function startApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const app = await createApp({ readEnvFile: false, ...options });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
 }
 
 /** The app on a database of its own. */
-export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string | undefined> = {},
+  options: AppModuleOptions = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   setTestEnvironment({ DATABASE_URL: database.url, ...env });
-  const app = await startApp();
+  const app = await startApp(options);
   const db = new Pool({ connectionString: database.url, max: 2 });
   // The final DROP DATABASE ... WITH (FORCE) may end a connection the pool is still closing.
   db.on('error', () => undefined);

@@ -1,0 +1,30 @@
+import type { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+
+/**
+ * A Redis client for counters that have an in-memory fallback: no offline queue and a
+ * single retry, so while Redis is away a command fails at once (and the fallback
+ * answers) instead of requests waiting for a reconnection.
+ */
+export function createRedisClient(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
+  redis.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
+  return redis;
+}
+
+/** Connects, or logs why not and what happens meanwhile (ioredis keeps trying in the background). */
+export async function connectRedis(redis: Redis, logger: Logger, meanwhile: string): Promise<void> {
+  await redis.connect().catch((error: Error) => {
+    logger.warn(`Redis is not reachable (${error.message}): ${meanwhile} until it is`);
+  });
+}
+
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'end') {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
