@@ -9,8 +9,9 @@ async function bootstrap(): Promise<void> {
   loadEnvFile();
   const app = await createApp();
   const { port, host, shutdownGraceMs } = app.get<AppConfig>(appConfig.KEY);
-  exitGracefullyOnSignals(app, shutdownGraceMs);
   await app.listen(port, host);
+  // From here on (a signal during the start simply ends the process).
+  exitGracefullyOnSignals(app, shutdownGraceMs);
   Logger.log(`Posts API listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
 }
 
