@@ -80,7 +80,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     raw.routePattern = request.routeOptions.url;
     raw.clientIp = request.ip;
     void reply.header(REQUEST_ID_HEADER, request.id);
-    if (lifecycle.shuttingDown && !raw.routePattern?.startsWith('/health')) {
+    if (lifecycle.refusingRequests && !raw.routePattern?.startsWith('/health')) {
       // Shutting down: a request on a connection that is still open is refused, and the
       // connection closed. The health checks still answer (readiness with 503 and its reason).
       void reply
@@ -94,7 +94,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     done();
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.shuttingDown) {
+    if (lifecycle.refusingRequests) {
       reply.header('Connection', 'close');
     }
     done(null, payload);

@@ -8,10 +8,10 @@ import { exitGracefullyOnSignals } from './lifecycle/graceful-shutdown';
 async function bootstrap(): Promise<void> {
   loadEnvFile();
   const app = await createApp();
-  const { port, host, shutdownGraceMs } = app.get<AppConfig>(appConfig.KEY);
+  const { port, host, shutdown } = app.get<AppConfig>(appConfig.KEY);
   await app.listen(port, host);
   // From here on (a signal during the start simply ends the process).
-  exitGracefullyOnSignals(app, shutdownGraceMs);
+  exitGracefullyOnSignals(app, shutdown);
   Logger.log(`Posts API listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
 }
 

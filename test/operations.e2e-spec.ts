@@ -30,7 +30,8 @@ function send(
         method: options.method ?? 'GET',
         path: options.path,
         headers: options.headers,
-        agent: options.agent as never,
+        // A new connection unless an agent is given (Node's global agent keeps connections alive).
+        agent: (options.agent ?? false) as never,
       },
       (res) => {
         let body = '';
@@ -280,7 +281,7 @@ describe('GET /health/ready', () => {
   });
 
   it('is 503 from the moment the instance starts shutting down, when every other request is refused too', async () => {
-    t.app.get(Lifecycle).beginShutdown();
+    t.app.get(Lifecycle).beginRefusing();
 
     const ready = await t.http().get('/health/ready');
     expectProblem(ready, 503);
@@ -340,7 +341,7 @@ describe('Graceful shutdown', () => {
       body: JSON.stringify({ username: email, password: TEST_PASSWORD }),
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const stopping = shutDown(t.app, 10_000, 'test');
+    const stopping = shutDown(t.app, { delayMs: 0, graceMs: 10_000 }, 'test');
     expect(t.app.get(Lifecycle).shuttingDown).toBe(true);
 
     const onOpenConnection = await send(port, { path: '/posts', agent: keepAlive }).catch((error: Error) => ({
@@ -352,13 +353,32 @@ describe('Graceful shutdown', () => {
       expect(onOpenConnection.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(onOpenConnection.headers.connection).toBe('close');
     }
-    await expect(send(port, { path: '/health' })).rejects.toThrow(/ECONNREFUSED|ECONNRESET/);
+    await expect(send(port, { path: '/health' })).rejects.toThrow(/ECONNREFUSED/);
 
     const answer = await inFlight;
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).access_token).toEqual(expect.any(String));
     await expect(stopping).resolves.toBe(0);
     keepAlive.destroy();
+    await t.close();
+  });
+
+  it('with SHUTDOWN_DELAY_SECONDS, goes on serving while not ready, then closes', async () => {
+    const t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const stopping = shutDown(t.app, { delayMs: 1_000, graceMs: 5_000 }, 'test');
+
+    const ready = await send(port, { path: '/health/ready' });
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body).reason).toBe('shutting-down');
+    const served = await send(port, { path: '/posts' });
+    expect(served.status).toBe(401);
+    expect(served.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(served.body).not.toMatch(/shutting down/);
+
+    await expect(stopping).resolves.toBe(0);
+    await expect(send(port, { path: '/health' })).rejects.toThrow(/ECONNREFUSED/);
     await t.close();
   });
 
@@ -377,7 +397,7 @@ describe('Graceful shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
 
     const startedAt = Date.now();
-    await shutDown(t.app, 100, 'test');
+    await shutDown(t.app, { delayMs: 0, graceMs: 100 }, 'test');
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     expect(await inFlight).toEqual({
       error: expect.objectContaining({ message: expect.stringMatching(/socket hang up|ECONNRESET/) }),

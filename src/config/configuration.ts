@@ -16,7 +16,7 @@ export const appConfig = registerAs('app', () => {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
     requestTimeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    shutdown: { delayMs: env.SHUTDOWN_DELAY_SECONDS * 1000, graceMs: env.SHUTDOWN_GRACE_SECONDS * 1000 },
     /** Empty: no cross-origin browser calls. */
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())

@@ -140,6 +140,13 @@ export class EnvironmentVariables {
   @Max(3_600)
   REQUEST_TIMEOUT_SECONDS = 30;
 
+  /** On SIGTERM/SIGINT: how long to go on serving while not ready, before closing the listener. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  SHUTDOWN_DELAY_SECONDS = 0;
+
   /** On SIGTERM/SIGINT: how long requests in flight may take to finish before they are cut. */
   @Transform(toInteger)
   @IsInt()

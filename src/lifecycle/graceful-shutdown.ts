@@ -3,21 +3,39 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Lifecycle } from './lifecycle.service';
 
-/** After the grace period, this long is left for the pool, Redis and PostgreSQL to close. */
+/** After the delay and the grace period, this long is left for the pool, Redis and PostgreSQL to close. */
 const CLOSE_DEADLINE_MS = 15_000;
+
+export interface ShutdownTimes {
+  /** How long to go on serving, already "not ready", so that load balancers stop sending. */
+  delayMs: number;
+  /** How long requests in flight may take once the listener is closed. */
+  graceMs: number;
+}
 
 /**
  * Stops the app the way a rolling restart needs it stopped: the readiness check turns
- * 503 and requests still arriving on open connections are refused with 503, the
- * listener closes (new connections are refused), requests in flight finish with their
- * normal answers (their connections are cut after `graceMs`), then Nest closes the rest:
- * Redis clients, the database pool and, when this process started it, the embedded
- * PostgreSQL. Resolves to the exit code: 0 when everything closed.
+ * 503 (for `delayMs` the instance goes on serving, for load balancers that poll it), then
+ * the listener closes (new connections are refused) and requests still arriving on open
+ * connections are refused with 503, requests in flight finish with their normal answers
+ * (their connections are cut after `graceMs`), and Nest closes the rest: Redis clients,
+ * the database pool and, when this process started it, the embedded PostgreSQL.
+ * Resolves to the exit code: 0 when everything closed.
  */
-export async function shutDown(app: NestFastifyApplication, graceMs: number, reason: string): Promise<number> {
+export async function shutDown(
+  app: NestFastifyApplication,
+  { delayMs, graceMs }: ShutdownTimes,
+  reason: string,
+): Promise<number> {
   const logger = new Logger('Shutdown');
   const startedAt = Date.now();
-  app.get(Lifecycle).beginShutdown();
+  const lifecycle = app.get(Lifecycle);
+  lifecycle.beginShutdown();
+  if (delayMs > 0) {
+    logger.log(`${reason}: not ready; serving ${delayMs} ms more before closing`);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+  lifecycle.beginRefusing();
   logger.log(`${reason}: refusing new requests, waiting up to ${graceMs} ms for those in flight`);
 
   const server: Server = app.getHttpServer();
@@ -45,7 +63,8 @@ export async function shutDown(app: NestFastifyApplication, graceMs: number, rea
  * SIGTERM and SIGINT start `shutDown` and exit with its code; a second signal, or a
  * shutdown that overruns its deadline, exits at once with 1.
  */
-export function exitGracefullyOnSignals(app: NestFastifyApplication, graceMs: number): void {
+export function exitGracefullyOnSignals(app: NestFastifyApplication, times: ShutdownTimes): void {
+  const deadlineMs = times.delayMs + times.graceMs + CLOSE_DEADLINE_MS;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -54,10 +73,10 @@ export function exitGracefullyOnSignals(app: NestFastifyApplication, graceMs: nu
     }
     stopping = true;
     setTimeout(() => {
-      new Logger('Shutdown').error(`Not stopped ${graceMs + CLOSE_DEADLINE_MS} ms after ${signal}: exiting`);
+      new Logger('Shutdown').error(`Not stopped ${deadlineMs} ms after ${signal}: exiting`);
       process.exit(1);
-    }, graceMs + CLOSE_DEADLINE_MS).unref();
-    void shutDown(app, graceMs, signal).then((code) => process.exit(code));
+    }, deadlineMs).unref();
+    void shutDown(app, times, signal).then((code) => process.exit(code));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -1,7 +1,6 @@
 import { loggableUrl, redactDeep, redactSecrets } from './redact';
 
-const JWT =
-  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwic2lkIjo0fQ.dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZQ';
+const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwic2lkIjo0fQ.dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZQ';
 const BCRYPT = '$2b$12$C6UzMDM.H6dfI/f/IKcEeO5Q8z1QTp5uBq6nKp0dZJ8gO1Bv8E3a2';
 
 describe('redactSecrets', () => {
