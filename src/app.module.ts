@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
@@ -21,10 +21,15 @@ export interface AppModuleOptions {
   logDestination?: DestinationStream;
 }
 
+interface AppModuleSettings extends AppModuleOptions {
+  /** The process's pino logger (see `createApp`). */
+  logger: Logger;
+}
+
 @Module({})
 export class AppModule {
   /** Built per call, so each app reads the environment as it is when it is created. */
-  static forRoot({ readEnvFile = true, logDestination }: AppModuleOptions = {}): DynamicModule {
+  static forRoot({ readEnvFile = true, logger }: AppModuleSettings): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -37,11 +42,10 @@ export class AppModule {
             return env;
           },
         }),
-        LoggingModule.forRoot(logDestination),
+        LoggingModule.forRoot(logger),
         LifecycleModule,
         ScheduleModule.forRoot(),
         DatabaseModule,
-        // Its guard runs before the bearer-token guard: floods are limited before any other work.
         RateLimitModule,
         AuthModule,
         UsersModule,

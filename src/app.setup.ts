@@ -1,16 +1,19 @@
-import helmet from '@fastify/helmet';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { PROBLEM_CONTENT_TYPE, problem } from './common/problem';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/configuration';
 import { setUpDocs } from './docs/docs.setup';
 import { trustProxySetting, validateEnvironment } from './config/environment';
+import { refuseWhileShuttingDown } from './lifecycle/graceful-shutdown';
 import { Lifecycle } from './lifecycle/lifecycle.service';
-import { LoggedRequest, REQUEST_ID_HEADER, requestIdFor } from './logging/logging.module';
+import { ClientRateLimit } from './rate-limit/client-rate-limit';
+import { clientErrorHandler, frameworkErrorHandler, refuseDeepJson } from './http/transport-errors';
+import { createRootLogger, REQUEST_ID_HEADER, RequestLogController, requestIdFor } from './logging/logging.module';
 
 /** Big enough for 20,000 characters of content however they are escaped in JSON. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -50,7 +53,20 @@ const EXPOSED_HEADERS = [
 export async function createApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const env = validateEnvironment(process.env);
   const requestTimeoutMs = env.REQUEST_TIMEOUT_SECONDS * 1000;
+  const logger = createRootLogger(env, options.logDestination);
+  // Every answer names its request and carries the security headers (helmet itself,
+  // built once: @fastify/helmet builds it anew for every request).
+  const securityHeaders = helmet({
+    contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
+    frameguard: { action: 'deny' },
+  });
+  const decorate = (request: FastifyRequest, reply: FastifyReply): void => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    securityHeaders(request.raw, reply.raw, () => undefined);
+  };
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     // Decides `request.ip`, which the rate limits count by.
     trustProxy: trustProxySetting(env.TRUST_PROXY),
@@ -58,15 +74,18 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     routerOptions: { ignoreTrailingSlash: true },
     // A client gets this long to send its whole request (slow-sending clients hold sockets).
     requestTimeout: requestTimeoutMs,
-    // Refusals during shutdown are answered below, as problem details.
+    // Refusals during shutdown are answered by `refuseWhileShuttingDown`, as problem details.
     return503OnClosing: false,
     // Every request's id, in its log lines and its X-Request-Id response header.
     genReqId: requestIdFor,
+    // Errors raised before Nest sees the request, answered as problem details too.
+    frameworkErrors: frameworkErrorHandler(decorate),
+    clientErrorHandler,
   });
   // Node refuses a header timeout longer than the request timeout.
   adapter.getHttpServer().headersTimeout = Math.min(adapter.getHttpServer().headersTimeout, requestTimeoutMs);
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ ...options, logger }), adapter, {
     bufferLogs: true,
     abortOnError: false,
   });
@@ -74,33 +93,14 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const config = app.get<AppConfig>(appConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
 
-  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const raw = request.raw as LoggedRequest;
-    raw.routePattern = request.routeOptions.url;
-    raw.clientIp = request.ip;
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    if (lifecycle.refusingRequests && !raw.routePattern?.startsWith('/health')) {
-      // Shutting down: a request on a connection that is still open is refused, and the
-      // connection closed. The health checks still answer (readiness with 503 and its reason).
-      void reply
-        .code(503)
-        .header('Connection', 'close')
-        .header('Retry-After', '1')
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(problem(503, 'This instance is shutting down; send the request again (another instance will answer).'));
-      return;
-    }
+    decorate(request, reply);
     done();
   });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.refusingRequests) {
-      reply.header('Connection', 'close');
-    }
-    done(null, payload);
-  });
+  refuseWhileShuttingDown(fastify, app.get(Lifecycle));
+  fastify.addHook('onRequest', app.get(ClientRateLimit).hook);
+  refuseDeepJson(app, BODY_LIMIT_BYTES);
 
-  await app.register(helmet, { contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY } });
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,

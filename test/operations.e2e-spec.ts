@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { Lifecycle } from '../src/lifecycle/lifecycle.service';
 import { shutDown } from '../src/lifecycle/graceful-shutdown';
@@ -15,6 +15,21 @@ function logCapture(): { stream: Writable; lines: () => string[] } {
     },
   });
   return { stream, lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+/** The request's line is written when the response has finished, which may be just after the client has it. */
+async function logLineOf(capture: ReturnType<typeof logCapture>, requestId: string): Promise<Record<string, any>> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const entry = capture
+      .lines()
+      .map((line) => JSON.parse(line) as Record<string, any>)
+      .find((record) => record.reqId === requestId && record.status !== undefined);
+    if (entry) {
+      return entry;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no log line for request ${requestId}`);
 }
 
 /** Plain HTTP on a socket of our own, to see what a real client sees (keep-alive, Connection). */
@@ -50,7 +65,7 @@ describe('Logs', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, { logDestination: capture.stream });
+    t = await createTestApp({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }, { logDestination: capture.stream });
   });
 
   afterAll(() => t.close());
@@ -58,16 +73,16 @@ describe('Logs', () => {
   it('writes one JSON line per request with its id, method, route, status and latency', async () => {
     await t.http().get('/posts/12345').set('X-Request-Id', 'trace-42').expect(401);
 
-    const entry = capture
-      .lines()
-      .map((line) => JSON.parse(line) as Record<string, any>)
-      .find((record) => record.req?.id === 'trace-42');
+    const entry = await logLineOf(capture, 'trace-42');
     expect(entry).toEqual(
       expect.objectContaining({
         level: 30,
-        req: expect.objectContaining({ id: 'trace-42', method: 'GET', url: '/posts/12345' }),
-        res: { statusCode: 401 },
+        reqId: 'trace-42',
+        method: 'GET',
+        url: '/posts/12345',
+        status: 401,
         route: '/posts/:id',
+        client: '127.0.0.1',
         responseTime: expect.any(Number),
         time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       }),
@@ -106,6 +121,8 @@ describe('Logs', () => {
       .send({ current_password: TEST_PASSWORD, new_password: newPassword })
       .expect(204);
     const again = await logIn(t, user.email, newPassword);
+    await t.http().get('/health').set('X-Request-Id', 'last-of-the-secrets-test');
+    await logLineOf(capture, 'last-of-the-secrets-test');
     const { rows } = await t.db.query<{ hash: string }>('SELECT password_hash AS hash FROM users WHERE id = $1', [
       user.id,
     ]);
@@ -130,6 +147,75 @@ describe('Logs', () => {
     }
     expect(log).not.toMatch(/authorization/i);
     expect(log).not.toMatch(/Bearer\s+(?!\[redacted\])/);
+  });
+});
+
+/** Bytes written on a fresh socket, and everything the server answers until it closes. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('Errors before a route runs', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
+  });
+
+  afterAll(() => t.close());
+
+  it('answers a JSON body nested too deeply with 400 problem+json, on public routes too', async () => {
+    const deep = `{"email":${'['.repeat(2000)}${']'.repeat(2000)},"password":"x"}`;
+    const response = await t.http().post('/users').set('Content-Type', 'application/json').send(deep);
+    expectProblem(response, 400);
+    expect(response.body.detail).toMatch(/nests objects or arrays more than 32 levels/);
+    // Brackets inside strings are only text.
+    const inString = await t
+      .http()
+      .post('/users')
+      .send({ email: `${'['.repeat(100)}@example.com`, password: TEST_PASSWORD });
+    expectProblem(inString, 422);
+  });
+
+  it('answers a malformed URL with 400 and an over-long path segment with 414, as problem+json with the usual headers', async () => {
+    for (const [path, status] of [
+      ['/%FF', 400],
+      ['/posts/%ZZ', 400],
+      [`/posts/${'9'.repeat(150)}`, 414],
+    ] as const) {
+      const response = await t.http().get(path);
+      expectProblem(response, status);
+      expect(response.text).not.toContain('9'.repeat(150));
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
+  it('answers requests HTTP itself refuses (framing, Content-Length, header size) with problem+json and closes', async () => {
+    for (const [bytes, status] of [
+      ['POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}', 400],
+      ['POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+      ['GET /posts HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 400],
+      [`GET /posts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ] as const) {
+      const answer = await rawExchange(port, bytes);
+      expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+      expect(answer).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { status: number; detail: string };
+      expect(body.status).toBe(status);
+      expect(body.detail.length).toBeGreaterThan(0);
+    }
   });
 });
 

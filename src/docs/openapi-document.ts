@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { pino } from 'pino';
 import { AppModule } from '../app.module';
 import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
 import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../config/environment';
@@ -133,7 +134,7 @@ function useFixedEnvironment(): void {
 export async function createOpenApiDocumentOffline(): Promise<OpenAPIObject> {
   useFixedEnvironment();
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ readEnvFile: false }),
+    AppModule.forRoot({ readEnvFile: false, logger: pino({ enabled: false }) }),
     new FastifyAdapter(),
     { preview: true, logger: false, abortOnError: false },
   );

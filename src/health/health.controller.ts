@@ -1,7 +1,6 @@
 import { Controller, Get, HttpStatus } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/decorators';
@@ -25,8 +24,7 @@ class ReadinessDto {
 const DATABASE_DOWN =
   'The database cannot be reached; the service keeps running and recovers when the database is back.';
 
-// Load balancers and orchestrators poll these: they are not counted by the rate limit.
-@SkipThrottle()
+// Load balancers and orchestrators poll these: the rate limit does not count them (see ClientRateLimit).
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { DynamicModule, Module } from '@nestjs/common';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
-import { type DestinationStream, type LevelWithSilent, stdTimeFunctions } from 'pino';
-import type { Options } from 'pino-http';
-import { appConfig, type AppConfig } from '../config/configuration';
-import type { LogLevelName } from '../config/environment';
+import { type DestinationStream, type Level, type LevelWithSilent, type Logger, pino, stdTimeFunctions } from 'pino';
+import type { EnvironmentVariables, LogLevelName } from '../config/environment';
 import { loggableUrl, REDACTED, redactDeep, redactSecrets } from './redact';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -22,14 +21,6 @@ const PINO_LEVELS: Record<LogLevelName, LevelWithSilent> = {
   verbose: 'trace',
 };
 
-/** What the Fastify adapter adds to the raw request for the log line (see `app.setup.ts`). */
-export interface LoggedRequest extends IncomingMessage {
-  /** The route's pattern, such as `/posts/:id`, once Fastify has matched it. */
-  routePattern?: string;
-  /** The client's address as `TRUST_PROXY` decides it. */
-  clientIp?: string;
-}
-
 /** Fastify's `genReqId`: the client's X-Request-Id when it is acceptable, else a new UUID. */
 export function requestIdFor(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
@@ -37,97 +28,108 @@ export function requestIdFor(request: IncomingMessage): string {
 }
 
 /**
- * nestjs-pino's default route pattern, `{/*splat}`, does not reach @fastify/middie
- * 9.3 intact (it prefixes a slash, and the pattern then matches nothing): this one
- * matches every path in both.
+ * The one pino logger of the process: Fastify's request logger and, through
+ * nestjs-pino, Nest's. Every string of every line goes through `redactSecrets` (a
+ * second line of defence: headers and bodies are never logged in the first place).
  */
-const EVERY_PATH = '/{*path}';
-
-/**
- * One JSON line per request (request id, method, route, status, latency) and every
- * Nest log line as JSON with the request id of the request it belongs to. Headers and
- * bodies are never logged: the request is reduced to an allow-list of fields, and every
- * string goes through `redactSecrets` as a second line of defence.
- */
-export function pinoHttpOptions(config: AppConfig): Options<LoggedRequest, ServerResponse> {
-  return {
-    level: PINO_LEVELS[config.logLevel],
-    timestamp: stdTimeFunctions.isoTime,
-    // Fastify has set `id` on the raw request already (see `requestIdFor`).
-    genReqId: (request) => (typeof request.id === 'string' ? request.id : requestIdFor(request)),
-    serializers: {
-      req: (request: { id?: string; method?: string; url?: string; raw?: LoggedRequest }) => ({
-        id: request.id,
-        method: request.method,
-        url: loggableUrl(request.url ?? ''),
-        client: request.raw?.clientIp ?? request.raw?.socket?.remoteAddress,
-        userAgent: redactSecrets(String(request.raw?.headers['user-agent'] ?? '')),
-      }),
-      res: (response: { raw?: ServerResponse }) => ({ statusCode: response.raw?.statusCode }),
-      err: (error: { type?: string; message?: string; stack?: string; code?: unknown }) => ({
-        type: error.type,
-        message: redactSecrets(String(error.message ?? '')),
-        stack: redactSecrets(String(error.stack ?? '')),
-        code: error.code,
-      }),
-    },
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.access_token', '*.refresh_token'],
-      censor: REDACTED,
-    },
-    hooks: {
-      // Nest's log calls arrive as (object?, message, ...): hide secrets in the messages too.
-      logMethod(args, method) {
-        method.apply(this, args.map((argument: unknown) => redactDeep(argument)) as Parameters<typeof method>);
+export function createRootLogger(
+  env: Pick<EnvironmentVariables, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
+  destination?: DestinationStream,
+): Logger {
+  const pretty = !destination && (env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty';
+  return pino(
+    {
+      level: PINO_LEVELS[env.LOG_LEVEL],
+      timestamp: stdTimeFunctions.isoTime,
+      serializers: {
+        err: (error: { name?: string; message?: string; stack?: string; code?: unknown }) => ({
+          type: error.name,
+          message: redactSecrets(String(error.message ?? '')),
+          stack: redactSecrets(String(error.stack ?? '')),
+          code: error.code,
+        }),
       },
-    },
-    customLogLevel: (request, response, error) => {
-      if (error || response.statusCode >= 500) {
-        return 'error';
-      }
-      // Load balancers poll the health checks every few seconds.
-      return request.routePattern?.startsWith('/health') && response.statusCode < 400 ? 'debug' : 'info';
-    },
-    customSuccessObject: (request, _response, fields: Record<string, unknown>) => ({
-      ...fields,
-      route: request.routePattern ?? null,
-    }),
-    customErrorObject: (request, _response, _error, fields: Record<string, unknown>) => ({
-      ...fields,
-      route: request.routePattern ?? null,
-    }),
-    customSuccessMessage: (request, response, responseTime) =>
-      `${request.method} ${request.routePattern ?? loggableUrl(request.url ?? '')} ${response.statusCode} ${responseTime}ms`,
-    customErrorMessage: (request, response) =>
-      `${request.method} ${request.routePattern ?? loggableUrl(request.url ?? '')} ${response.statusCode}`,
-    ...(config.logFormat === 'pretty' && {
-      transport: {
-        target: 'pino-pretty',
-        options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.access_token', '*.refresh_token'],
+        censor: REDACTED,
       },
-    }),
-  };
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((argument: unknown) => redactDeep(argument)) as Parameters<typeof method>);
+        },
+      },
+      ...(pretty && {
+        transport: {
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        },
+      }),
+    },
+    destination,
+  );
 }
 
+function levelFor(status: number, route: string | undefined): Level {
+  if (status >= 500) {
+    return 'error';
+  }
+  // Load balancers poll the health checks every few seconds.
+  return route?.startsWith('/health') && status < 400 ? 'debug' : 'info';
+}
+
+/**
+ * Fastify's request logging, one line per request when it ends: its id (also in the
+ * X-Request-Id response header), method, URL (secret-looking query values masked),
+ * route, client, status and latency. Nothing is built when the level is off.
+ */
+export class RequestLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'reqId' });
+  }
+
+  override incomingRequest(): void {
+    // One line per request, when it is done.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const route = request.routeOptions.url;
+    const status = reply.statusCode;
+    const level = error ? 'error' : levelFor(status, route);
+    const log = request.log as Logger;
+    if (!log.isLevelEnabled(level)) {
+      return;
+    }
+    const responseTime = Math.round(reply.elapsedTime * 10) / 10;
+    const url = loggableUrl(request.url);
+    log[level](
+      {
+        // `reqId` comes with the request's logger.
+        method: request.method,
+        url,
+        route: route ?? null,
+        status,
+        responseTime,
+        client: request.ip,
+        userAgent: request.headers['user-agent'],
+        ...(error && { err: error }),
+      },
+      `${request.method} ${route ?? url} ${status} ${responseTime}ms`,
+    );
+  }
+}
+
+/**
+ * Nest's own log lines (start-up, errors) through the same logger, with nestjs-pino.
+ * Its per-request middleware is not used (`forRoutes: []`): Fastify logs the requests
+ * (`RequestLogController`), without an AsyncLocalStorage context per request, which costs every
+ * promise of the process.
+ */
 @Module({})
 export class LoggingModule {
-  /** `destination` replaces stdout (the tests read the lines from it). */
-  static forRoot(destination?: DestinationStream): DynamicModule {
+  static forRoot(logger: Logger): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRootAsync({
-          inject: [appConfig.KEY],
-          useFactory: (config: AppConfig) => {
-            const options = pinoHttpOptions(config);
-            if (destination) {
-              delete options.transport;
-              return { pinoHttp: [options, destination], forRoutes: [EVERY_PATH] };
-            }
-            return { pinoHttp: options, forRoutes: [EVERY_PATH] };
-          },
-        }),
-      ],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, forRoutes: [] })],
     };
   }
 }
