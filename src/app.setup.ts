@@ -1,7 +1,6 @@
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -9,34 +8,15 @@ import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/configuration';
 import { setUpDocs } from './docs/docs.setup';
 import { trustProxySetting, validateEnvironment } from './config/environment';
-import { refuseWhileShuttingDown } from './lifecycle/graceful-shutdown';
 import { Lifecycle } from './lifecycle/lifecycle.service';
 import { ClientRateLimit } from './rate-limit/client-rate-limit';
+import { installRequestGate } from './http/request-gate';
+import { securityHeaders } from './http/security-headers';
 import { clientErrorHandler, frameworkErrorHandler, refuseDeepJson } from './http/transport-errors';
 import { createRootLogger, REQUEST_ID_HEADER, RequestLogController, requestIdFor } from './logging/logging.module';
 
 /** Big enough for 20,000 characters of content however they are escaped in JSON. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
-
-/**
- * Security headers for every answer. The policy lets the docs pages (/docs, /redoc)
- * run from this origin alone; JSON answers are not rendered by browsers anyway.
- */
-const CONTENT_SECURITY_POLICY = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:'],
-  fontSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  workerSrc: ["'self'", 'blob:'],
-  objectSrc: ["'none'"],
-  baseUri: ["'none'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-  // Served over plain HTTP behind a proxy that ends TLS, this would break the docs.
-  upgradeInsecureRequests: null,
-};
 
 /** Response headers a browser page on an allowed origin may read. */
 const EXPOSED_HEADERS = [
@@ -54,19 +34,12 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const env = validateEnvironment(process.env);
   const requestTimeoutMs = env.REQUEST_TIMEOUT_SECONDS * 1000;
   const logger = createRootLogger(env, options.logDestination);
-  // Every answer names its request and carries the security headers (helmet itself,
-  // built once: @fastify/helmet builds it anew for every request).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
-    frameguard: { action: 'deny' },
-  });
+  const headers = securityHeaders();
   const decorate = (request: FastifyRequest, reply: FastifyReply): void => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    securityHeaders(request.raw, reply.raw, () => undefined);
+    void reply.header(REQUEST_ID_HEADER, request.id).headers(headers);
   };
   const adapter = new FastifyAdapter({
-    loggerInstance: logger,
-    logController: new RequestLogController(),
+    logController: new RequestLogController(logger),
     bodyLimit: BODY_LIMIT_BYTES,
     // Decides `request.ip`, which the rate limits count by.
     trustProxy: trustProxySetting(env.TRUST_PROXY),
@@ -93,12 +66,11 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const config = app.get<AppConfig>(appConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onRequest', (request, reply, done) => {
-    decorate(request, reply);
-    done();
+  installRequestGate(fastify, {
+    securityHeaders: headers,
+    lifecycle: app.get(Lifecycle),
+    rateLimit: app.get(ClientRateLimit),
   });
-  refuseWhileShuttingDown(fastify, app.get(Lifecycle));
-  fastify.addHook('onRequest', app.get(ClientRateLimit).hook);
   refuseDeepJson(app, BODY_LIMIT_BYTES);
 
   if (config.corsOrigins.length > 0) {

@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
 import { Lifecycle } from './lifecycle.service';
 
 /** After the delay and the grace period, this long is left for the pool, Redis and PostgreSQL to close. */
@@ -82,31 +80,4 @@ export function exitGracefullyOnSignals(app: NestFastifyApplication, times: Shut
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-}
-
-/**
- * Once the listener is closing, requests that still arrive on open keep-alive
- * connections are refused with 503 problem details and their connections closed; the
- * health checks still answer (readiness with 503 and its reason). Answers to requests
- * in flight close their connections too.
- */
-export function refuseWhileShuttingDown(fastify: FastifyInstance, lifecycle: Lifecycle): void {
-  fastify.addHook('onRequest', (request, reply, done) => {
-    if (lifecycle.refusingRequests && !request.routeOptions.url?.startsWith('/health')) {
-      void reply
-        .code(503)
-        .header('Connection', 'close')
-        .header('Retry-After', '1')
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(problem(503, 'This instance is shutting down; send the request again (another instance will answer).'));
-      return;
-    }
-    done();
-  });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (lifecycle.refusingRequests) {
-      void reply.header('Connection', 'close');
-    }
-    done(null, payload);
-  });
 }

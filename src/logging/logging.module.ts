@@ -28,8 +28,8 @@ export function requestIdFor(request: IncomingMessage): string {
 }
 
 /**
- * The one pino logger of the process: Fastify's request logger and, through
- * nestjs-pino, Nest's. Every string of every line goes through `redactSecrets` (a
+ * The one pino logger of the process: for the request lines (`RequestLogController`)
+ * and, through nestjs-pino, Nest's. Every string of every line goes through `redactSecrets` (a
  * second line of defence: headers and bodies are never logged in the first place).
  */
 export function createRootLogger(
@@ -80,11 +80,12 @@ function levelFor(status: number, route: string | undefined): Level {
 /**
  * Fastify's request logging, one line per request when it ends: its id (also in the
  * X-Request-Id response header), method, URL (secret-looking query values masked),
- * route, client, status and latency. Nothing is built when the level is off.
+ * route, client, status and latency. Nothing is built when the level is off, and
+ * Fastify's own per-request child loggers are not used (its logger stays off).
  */
 export class RequestLogController extends LogController {
-  constructor() {
-    super({ requestIdLogLabel: 'reqId' });
+  constructor(private readonly logger: Logger) {
+    super();
   }
 
   override incomingRequest(): void {
@@ -95,15 +96,14 @@ export class RequestLogController extends LogController {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
     const level = error ? 'error' : levelFor(status, route);
-    const log = request.log as Logger;
-    if (!log.isLevelEnabled(level)) {
+    if (!this.logger.isLevelEnabled(level)) {
       return;
     }
     const responseTime = Math.round(reply.elapsedTime * 10) / 10;
     const url = loggableUrl(request.url);
-    log[level](
+    this.logger[level](
       {
-        // `reqId` comes with the request's logger.
+        reqId: request.id,
         method: request.method,
         url,
         route: route ?? null,

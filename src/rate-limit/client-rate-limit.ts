@@ -9,8 +9,8 @@ import { appConfig, type AppConfig } from '../config/configuration';
 /**
  * The global per-client limit: RATE_LIMIT_MAX requests per client address per
  * RATE_LIMIT_WINDOW_SECONDS, all paths together (unknown ones and the docs too) but
- * the health checks. It runs as a Fastify `onRequest` hook, before Nest routes the
- * request, so a refused request costs one counter increment and nothing else. The
+ * the health checks. It runs in a Fastify `onRequest` hook (`src/http/request-gate.ts`),
+ * before Nest sees the request, so a refused request costs one counter increment. The
  * counters (fixed windows, rate-limiter-flexible) live in Redis when REDIS_URL is set,
  * shared by every instance, with an in-memory limiter that answers while Redis is
  * unreachable. The address is `request.ip`: X-Forwarded-For counts only from the
@@ -54,13 +54,8 @@ export class ClientRateLimit implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The `onRequest` hook. */
-  readonly hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    // Load balancers and orchestrators poll these.
-    if (request.routeOptions.url?.startsWith('/health')) {
-      done();
-      return;
-    }
+  /** Counts the request, and answers it with 429 instead of calling `done` beyond the limit. */
+  check(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     this.limiter.consume(request.ip).then(
       (result) => {
         this.setHeaders(reply, result);
@@ -82,7 +77,7 @@ export class ClientRateLimit implements OnModuleInit, OnApplicationShutdown {
           .send(problem(429, `Too many requests from your address; try again in ${seconds} seconds.`));
       },
     );
-  };
+  }
 
   private setHeaders(reply: FastifyReply, result: RateLimiterRes): void {
     void reply.headers({

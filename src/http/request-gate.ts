@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
+import type { Lifecycle } from '../lifecycle/lifecycle.service';
+import { REQUEST_ID_HEADER } from '../logging/logging.module';
+import type { ClientRateLimit } from '../rate-limit/client-rate-limit';
+
+export interface RequestGateParts {
+  securityHeaders: Record<string, string>;
+  lifecycle: Lifecycle;
+  rateLimit: ClientRateLimit;
+}
+
+/**
+ * What every request goes through before Nest sees it, in one `onRequest` hook: it
+ * gets its X-Request-Id and the security headers; the health checks then go straight
+ * on. Any other request is refused with 503 once the instance is shutting down (on a
+ * keep-alive connection still open; the connection is closed), and counted against
+ * the client's rate limit (429 beyond it).
+ */
+export function installRequestGate(
+  fastify: FastifyInstance,
+  { securityHeaders, lifecycle, rateLimit }: RequestGateParts,
+) {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id).headers(securityHeaders);
+    if (request.routeOptions.url?.startsWith('/health')) {
+      // Load balancers poll these; during shutdown readiness answers 503 with its reason.
+      done();
+      return;
+    }
+    if (lifecycle.refusingRequests) {
+      void reply
+        .code(503)
+        .header('Connection', 'close')
+        .header('Retry-After', '1')
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problem(503, 'This instance is shutting down; send the request again (another instance will answer).'));
+      return;
+    }
+    rateLimit.check(request, reply, done);
+  });
+  // Answers to the requests still in flight at shutdown close their connections.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (lifecycle.refusingRequests) {
+      void reply.header('Connection', 'close');
+    }
+    done(null, payload);
+  });
+}
