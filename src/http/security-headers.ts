@@ -51,7 +51,7 @@ export function securityHeaders(): Record<string, string> {
     failure = error;
   });
   if (failure !== undefined) {
-    throw failure instanceof Error ? failure : new Error(String(failure));
+    throw failure instanceof Error ? failure : new Error('helmet could not work out the security headers');
   }
   return headers;
 }
