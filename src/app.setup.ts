@@ -34,9 +34,9 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const env = validateEnvironment(process.env);
   const requestTimeoutMs = env.REQUEST_TIMEOUT_SECONDS * 1000;
   const logger = createRootLogger(env, options.logDestination);
-  const headers = securityHeaders();
+  const headers = { api: securityHeaders('api'), docs: securityHeaders('docs') };
   const decorate = (request: FastifyRequest, reply: FastifyReply): void => {
-    void reply.header(REQUEST_ID_HEADER, request.id).headers(headers);
+    void reply.header(REQUEST_ID_HEADER, request.id).headers(headers.api);
   };
   const adapter = new FastifyAdapter({
     logController: new RequestLogController(logger),

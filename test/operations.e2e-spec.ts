@@ -242,6 +242,11 @@ describe('Security headers and CORS', () => {
       expect(response.headers['referrer-policy']).toBe('no-referrer');
       expect(response.headers['x-powered-by']).toBeUndefined();
     }
+    // JSON loads nothing; the docs pages may run their own scripts, and nothing else.
+    expect((await t.http().get('/posts')).headers['content-security-policy']).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
+    expect((await t.http().get('/docs')).headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
   });
 
   it('is closed to other origins by default: no Access-Control-Allow-Origin, preflights refused', async () => {

@@ -5,7 +5,8 @@ import { REQUEST_ID_HEADER } from '../logging/logging.module';
 import type { ClientRateLimit } from '../rate-limit/client-rate-limit';
 
 export interface RequestGateParts {
-  securityHeaders: Record<string, string>;
+  /** For the API's answers, and for the docs pages (their policy lets their scripts run). */
+  securityHeaders: { api: Record<string, string>; docs: Record<string, string> };
   lifecycle: Lifecycle;
   rateLimit: ClientRateLimit;
 }
@@ -22,7 +23,8 @@ export function installRequestGate(
   { securityHeaders, lifecycle, rateLimit }: RequestGateParts,
 ) {
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id).headers(securityHeaders);
+    const page = request.url.startsWith('/docs') ? securityHeaders.docs : securityHeaders.api;
+    void reply.header(REQUEST_ID_HEADER, request.id).headers(page);
     if (request.routeOptions.url?.startsWith('/health')) {
       // Load balancers poll these; during shutdown readiness answers 503 with its reason.
       done();

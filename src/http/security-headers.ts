@@ -1,11 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
-/**
- * The Content-Security-Policy lets the docs pages (/docs, /redoc) run from this origin
- * alone; JSON answers are not rendered by browsers anyway.
- */
-const CONTENT_SECURITY_POLICY = {
+/** The docs pages (/docs, /redoc) run from this origin alone. */
+const DOCS_CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'", "'unsafe-inline'"],
@@ -21,6 +18,21 @@ const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null,
 };
 
+/** JSON is never rendered as a page: nothing may load, nothing may frame it. */
+const API_CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: null,
+  fontSrc: null,
+  formAction: null,
+  imgSrc: null,
+  objectSrc: null,
+  scriptSrc: null,
+  scriptSrcAttr: null,
+  styleSrc: null,
+  upgradeInsecureRequests: null,
+};
+
 /**
  * helmet's headers for every answer, worked out once: they depend on nothing in the
  * request, so they are set from this object instead of running helmet per request.
@@ -28,7 +40,7 @@ const CONTENT_SECURITY_POLICY = {
  * (X-XSS-Protection, X-Download-Options, X-DNS-Prefetch-Control,
  * X-Permitted-Cross-Domain-Policies, Origin-Agent-Cluster).
  */
-export function securityHeaders(): Record<string, string> {
+export function securityHeaders(page: 'api' | 'docs'): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
     setHeader: (name: string, value: string | number) => {
@@ -40,7 +52,7 @@ export function securityHeaders(): Record<string, string> {
   } as unknown as ServerResponse;
   let failure: unknown;
   helmet({
-    contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY },
+    contentSecurityPolicy: { directives: page === 'docs' ? DOCS_CONTENT_SECURITY_POLICY : API_CONTENT_SECURITY_POLICY },
     frameguard: { action: 'deny' },
     originAgentCluster: false,
     xDnsPrefetchControl: false,
