@@ -47,6 +47,12 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     routerOptions: { ignoreTrailingSlash: true },
     // A client gets this long to send its whole request (slow-sending clients hold sockets).
     requestTimeout: requestTimeoutMs,
+    http: {
+      // How often Node looks for requests past that time (30 s by default).
+      connectionsCheckingInterval: 5_000,
+      // An HTTP/1.1 request without Host is refused by the request gate, as problem details.
+      requireHostHeader: false,
+    },
     // Refusals during shutdown are answered by `refuseWhileShuttingDown`, as problem details.
     return503OnClosing: false,
     // Every request's id, in its log lines and its X-Request-Id response header.

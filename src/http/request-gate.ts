@@ -25,6 +25,14 @@ export function installRequestGate(
   fastify.addHook('onRequest', (request, reply, done) => {
     const page = request.url.startsWith('/docs') ? securityHeaders.docs : securityHeaders.api;
     void reply.header(REQUEST_ID_HEADER, request.id).headers(page);
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      // RFC 9112: a server must answer 400 to an HTTP/1.1 request without Host.
+      void reply
+        .code(400)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problem(400, 'An HTTP/1.1 request needs a Host header; send one.'));
+      return;
+    }
     if (request.routeOptions.url?.startsWith('/health')) {
       // Load balancers poll these; during shutdown readiness answers 503 with its reason.
       done();
