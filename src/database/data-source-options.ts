@@ -36,8 +36,8 @@ export function buildDataSourceOptions(url: string, limits: ConnectionLimits = D
         statement_timeout: limits.statementTimeoutMs,
         // A transaction left open by a stuck client must not hold its locks for ever.
         idle_in_transaction_session_timeout: limits.statementTimeoutMs * 2,
-        // The client's own bound, for a server that stops answering without closing the socket.
-        query_timeout: limits.statementTimeoutMs + 1_000,
+        // The client's own bound, for a server that stops answering without closing its
+        // sockets, is the app's ConnectionWatchdog (not pg's per-query query_timeout).
       }),
       keepAlive: true,
       application_name: 'posts-api',

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { databaseConfig, type DatabaseConfig } from '../config/configuration';
 import { buildDataSourceOptions } from './data-source-options';
 import { DatabaseServer } from './database-server';
+import { ConnectionWatchdog } from './connection-watchdog';
 import { runPendingMigrations } from './migrate';
+
+/** Past PostgreSQL's own statement_timeout, how long the client still waits for an answer. */
+const CLIENT_GRACE_MS = 1_000;
 
 @Module({
   providers: [
@@ -35,6 +42,17 @@ class DatabaseServerModule {}
         };
       },
     }),
+  ],
+  providers: [
+    {
+      provide: ConnectionWatchdog,
+      inject: [getDataSourceToken(), databaseConfig.KEY],
+      useFactory: (dataSource: DataSource, config: DatabaseConfig) =>
+        new ConnectionWatchdog(
+          (dataSource.driver as PostgresDriver).master as Pool,
+          config.statementTimeoutMs + CLIENT_GRACE_MS,
+        ),
+    },
   ],
 })
 export class DatabaseModule {}
