@@ -187,6 +187,26 @@ describe('Errors before a route runs', () => {
     expectProblem(inString, 422);
   });
 
+  it('takes half a surrogate pair in a JSON string as U+FFFD, like an invalid UTF-8 byte, never a 500', async () => {
+    const email = await t
+      .http()
+      .post('/users')
+      .set('Content-Type', 'application/json')
+      .send(`{"email":"\\ud800","password":"${TEST_PASSWORD}"}`);
+    expectProblem(email, 422);
+    expect(email.body.errors).toEqual([expect.objectContaining({ field: 'email' })]);
+
+    const user = await registerUser(t);
+    const created = await t
+      .http()
+      .post('/posts')
+      .set(user.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"title":"half \\udc00 pair, whole \\ud83d\\ude00 pair","content":"x"}')
+      .expect(201);
+    expect(created.body.title).toBe('half \uFFFD pair, whole \u{1F600} pair');
+  });
+
   it('answers a malformed URL with 400 and an over-long path segment with 414, as problem+json with the usual headers', async () => {
     for (const [path, status] of [
       ['/%FF', 400],

@@ -34,9 +34,14 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/** A `\uD800`-`\uDFFF` escape: the only way a JSON text can carry half a surrogate pair. */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
  * Fastify's own JSON parser (which refuses `__proto__` and `constructor.prototype`
  * keys), behind a depth check: a deeply nested body is a 400, not a stack overflow.
+ * Unpaired surrogates become U+FFFD (see `wellFormed`).
  */
 export function refuseDeepJson(app: NestFastifyApplication, bodyLimit: number): void {
   const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
@@ -52,8 +57,31 @@ export function refuseDeepJson(app: NestFastifyApplication, bodyLimit: number): 
       );
       return;
     }
-    void parseJson(request, text, done);
+    if (!LONE_SURROGATE_ESCAPE.test(text)) {
+      void parseJson(request, text, done);
+      return;
+    }
+    void parseJson(request, text, (error, value) => done(error, error ? undefined : wellFormed(value)));
   });
+}
+
+/**
+ * Every string with its unpaired surrogates replaced by U+FFFD, as invalid UTF-8 bytes
+ * already are: validator.js's e-mail check, among others, throws on them (encodeURI).
+ */
+export function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.replace(LONE_SURROGATE, '\uFFFD');
+  }
+  if (Array.isArray(value)) {
+    return value.map(wellFormed);
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      (value as Record<string, unknown>)[key] = wellFormed(item);
+    }
+  }
+  return value;
 }
 
 const FRAMEWORK_DETAILS: Record<string, [status: number, detail: string]> = {
