@@ -13,7 +13,7 @@ import { createTestApp, TEST_PASSWORD, TestApp } from './support/test-app';
 /** True only when A and B are the same type: a field added, dropped or renamed fails to compile. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
-// The wire shapes of the contract (/work/shared/API.md) against the types generated from
+// The wire shapes of the API contract against the types generated from
 // openapi.json: `npm run lint` (tsc) fails as soon as the two drift apart.
 const userFields: Same<keyof User, 'id' | 'email' | 'created_at'> = true;
 const postFields: Same<
