@@ -1,8 +1,8 @@
 import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
-import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { closeRedis, connectRedis, createRedisClient } from '../common/redis-client';
+import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { closeRedis, connectRedis, createRedisClient, fixedWindowLimiter } from '../common/redis-client';
 import { ProblemException } from '../common/problem';
 import { authConfig, type AuthConfig } from '../config/configuration';
 
@@ -26,8 +26,8 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
       // While Redis is away, the in-memory insurance limiter answers instead of logins hanging.
       this.redis = createRedisClient(config.redisUrl, this.logger);
     }
-    this.failuresPerAccountAndClient = this.limiter('login-failures', maxFailures, windowSeconds);
-    this.attemptsPerClient = this.limiter('login-attempts', maxAttemptsPerClient, windowSeconds);
+    this.failuresPerAccountAndClient = fixedWindowLimiter(this.redis, 'login-failures', maxFailures, windowSeconds);
+    this.attemptsPerClient = fixedWindowLimiter(this.redis, 'login-attempts', maxAttemptsPerClient, windowSeconds);
   }
 
   async onModuleInit(): Promise<void> {
@@ -66,20 +66,6 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
 
   async recordSuccess(email: string, clientIp: string): Promise<void> {
     await this.failuresPerAccountAndClient.delete(pairKey(email, clientIp));
-  }
-
-  private limiter(name: string, points: number, duration: number): RateLimiterAbstract {
-    const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
-    if (!this.redis) {
-      return memory;
-    }
-    return new RateLimiterRedis({
-      storeClient: this.redis,
-      keyPrefix: `posts-api:${name}`,
-      points,
-      duration,
-      insuranceLimiter: memory,
-    });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 
 /**
  * A Redis client for counters that have an in-memory fallback: no offline queue and a
@@ -27,4 +28,28 @@ export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status !== 'end') {
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/**
+ * A fixed-window counter named `name`: in Redis when there is a client (every instance
+ * counts against the same limit), with an in-memory limiter that answers while Redis is
+ * unreachable; in this process's memory otherwise.
+ */
+export function fixedWindowLimiter(
+  redis: Redis | undefined,
+  name: string,
+  points: number,
+  durationSeconds: number,
+): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds });
+  if (!redis) {
+    return memory;
+  }
+  return new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `posts-api:${name}`,
+    points,
+    duration: durationSeconds,
+    insuranceLimiter: memory,
+  });
 }

@@ -14,14 +14,12 @@ export const appConfig = registerAs('app', () => {
     host: env.HOST,
     dataDir: resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
-    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
-    requestTimeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
     shutdown: { delayMs: env.SHUTDOWN_DELAY_SECONDS * 1000, graceMs: env.SHUTDOWN_GRACE_SECONDS * 1000 },
     /** Empty: no cross-origin browser calls. */
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     /** Undefined: rate-limit counters live in this process's memory. */
     redisUrl: env.REDIS_URL,
   };

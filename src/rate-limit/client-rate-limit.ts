@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type Redis from 'ioredis';
-import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
-import { closeRedis, connectRedis, createRedisClient } from '../common/redis-client';
+import { closeRedis, connectRedis, createRedisClient, fixedWindowLimiter } from '../common/redis-client';
 import { appConfig, type AppConfig } from '../config/configuration';
 
 /**
@@ -24,22 +24,11 @@ export class ClientRateLimit implements OnModuleInit, OnApplicationShutdown {
   private readonly limit: string;
 
   constructor(@Inject(appConfig.KEY) { rateLimit, redisUrl }: AppConfig) {
-    const points = rateLimit.max;
-    const duration = Math.max(1, Math.round(rateLimit.windowMs / 1000));
-    const memory = new RateLimiterMemory({ keyPrefix: 'requests', points, duration });
     if (redisUrl) {
       this.redis = createRedisClient(redisUrl, this.logger);
-      this.limiter = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: 'posts-api:requests',
-        points,
-        duration,
-        insuranceLimiter: memory,
-      });
-    } else {
-      this.limiter = memory;
     }
-    this.limit = String(points);
+    this.limiter = fixedWindowLimiter(this.redis, 'requests', rateLimit.max, rateLimit.windowSeconds);
+    this.limit = String(rateLimit.max);
   }
 
   async onModuleInit(): Promise<void> {
