@@ -1,6 +1,5 @@
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -10,7 +9,7 @@ import { setUpDocs } from './docs/docs.setup';
 import { trustProxySetting, validateEnvironment } from './config/environment';
 import { Lifecycle } from './lifecycle/lifecycle.service';
 import { ClientRateLimit } from './rate-limit/client-rate-limit';
-import { installRequestGate } from './http/request-gate';
+import { answerDecorator, installRequestGate } from './http/request-gate';
 import { securityHeaders } from './http/security-headers';
 import { clientErrorHandler, frameworkErrorHandler, refuseDeepJson } from './http/transport-errors';
 import { createRootLogger, REQUEST_ID_HEADER, RequestLogController, requestIdFor } from './logging/logging.module';
@@ -34,10 +33,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const env = validateEnvironment(process.env);
   const requestTimeoutMs = env.REQUEST_TIMEOUT_SECONDS * 1000;
   const logger = createRootLogger(env, options.logDestination);
-  const headers = { api: securityHeaders('api'), docs: securityHeaders('docs') };
-  const decorate = (request: FastifyRequest, reply: FastifyReply): void => {
-    void reply.header(REQUEST_ID_HEADER, request.id).headers(headers.api);
-  };
+  const decorate = answerDecorator({ api: securityHeaders('api'), docs: securityHeaders('docs') });
   const adapter = new FastifyAdapter({
     logController: new RequestLogController(logger),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -53,7 +49,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
       // An HTTP/1.1 request without Host is refused by the request gate, as problem details.
       requireHostHeader: false,
     },
-    // Refusals during shutdown are answered by `refuseWhileShuttingDown`, as problem details.
+    // Refusals during shutdown are answered by the request gate, as problem details.
     return503OnClosing: false,
     // Every request's id, in its log lines and its X-Request-Id response header.
     genReqId: requestIdFor,
@@ -73,7 +69,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const fastify = app.getHttpAdapter().getInstance();
 
   installRequestGate(fastify, {
-    securityHeaders: headers,
+    decorate,
     lifecycle: app.get(Lifecycle),
     rateLimit: app.get(ClientRateLimit),
   });
