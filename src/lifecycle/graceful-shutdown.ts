@@ -45,8 +45,11 @@ export async function shutDown(
   }, graceMs);
   try {
     // Stops listening, closes idle keep-alive connections, waits for the requests in flight.
-    await app.getHttpAdapter().getInstance().close();
-    clearTimeout(cut);
+    await app
+      .getHttpAdapter()
+      .getInstance()
+      .close()
+      .finally(() => clearTimeout(cut));
     logger.log(`Requests drained in ${Date.now() - startedAt} ms`);
     await app.close();
     logger.log(`Stopped in ${Date.now() - startedAt} ms`);
@@ -54,8 +57,6 @@ export async function shutDown(
   } catch (error) {
     logger.error(`Shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
-  } finally {
-    clearTimeout(cut);
   }
 }
 
