@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Trade a refresh token for new tokens
-         * @description The refresh token is spent: keep the new one. Presenting a spent refresh token again is taken as theft and ends the whole session.
+         * @description The refresh token is spent: keep the new one. Presenting a spent refresh token again within REFRESH_REUSE_GRACE_SECONDS (10) of its use answers 409 (another tab or a retry got there first; the session goes on); later, it is taken as theft and ends the whole session (401).
          */
         post: operations["auth_refresh"];
         delete?: never;
@@ -317,7 +317,7 @@ export interface components {
         };
         CreateUserDto: {
             /**
-             * @description A valid e-mail address, at most 254 characters; trimmed and stored lower-case. Unique, case-insensitively.
+             * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
              * @example alice@example.com
              */
             email: string;
@@ -720,7 +720,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -846,6 +846,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "This refresh token was spent a moment ago by another request of this session; use the tokens that the first refresh returned."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
             /** @description Payload Too Large */
             413: {
                 headers: {
@@ -874,7 +891,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1297,7 +1314,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1544,7 +1561,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1680,7 +1697,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Forbidden",
                      *       "status": 403,
-                     *       "detail": "The current password is wrong; nothing was changed."
+                     *       "detail": "The current password is wrong (or it has just been changed); nothing was changed."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1714,7 +1731,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -1908,7 +1925,7 @@ export interface operations {
             query?: {
                 /** @description How many posts to return: 1 to 100. */
                 limit?: number;
-                /** @description How many posts to skip, from the newest. */
+                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
                 skip?: number;
                 /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
                 search?: string;
@@ -2099,7 +2116,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2409,7 +2426,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2735,7 +2752,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
@@ -2933,7 +2950,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Unsupported Media Type",
                      *       "status": 415,
-                     *       "detail": "This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login)."
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { DestinationStream, Logger } from 'pino';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -7,6 +8,7 @@ import { appConfig, authConfig, databaseConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { FormBodyGuard } from './http/form-body.guard';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -53,6 +55,8 @@ export class AppModule {
         VotesModule,
         HealthModule,
       ],
+      // Before the token check: a form sent to a JSON route is refused whoever sends it.
+      providers: [{ provide: APP_GUARD, useClass: FormBodyGuard }],
     };
   }
 }

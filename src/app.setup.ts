@@ -33,7 +33,8 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
   const env = validateEnvironment(process.env);
   const requestTimeoutMs = env.REQUEST_TIMEOUT_SECONDS * 1000;
   const logger = createRootLogger(env, options.logDestination);
-  const decorate = answerDecorator({ api: securityHeaders('api'), docs: securityHeaders('docs') });
+  const apiSecurityHeaders = securityHeaders('api');
+  const decorate = answerDecorator({ api: apiSecurityHeaders, docs: securityHeaders('docs') });
   const adapter = new FastifyAdapter({
     logController: new RequestLogController(logger),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -55,7 +56,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestFas
     genReqId: requestIdFor,
     // Errors raised before Nest sees the request, answered as problem details too.
     frameworkErrors: frameworkErrorHandler(decorate),
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(apiSecurityHeaders),
   });
   // Node refuses a header timeout longer than the request timeout.
   adapter.getHttpServer().headersTimeout = Math.min(adapter.getHttpServer().headersTimeout, requestTimeoutMs);

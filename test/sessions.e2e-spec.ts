@@ -104,9 +104,13 @@ describe('Sessions', () => {
       await refresh(refreshToken).expect(200);
     });
 
-    it('takes a spent refresh token presented again as theft: 401, and the whole session ends', async () => {
+    it('takes a spent refresh token presented again after the grace window as theft: 401, and the whole session ends', async () => {
       const user = await registerUser(t);
       const rotated = await refresh(user.refreshToken).expect(200);
+      // As if REFRESH_REUSE_GRACE_SECONDS (10) had passed since the refresh.
+      await t.db.query(`UPDATE sessions SET rotated_at = now() - interval '11 seconds' WHERE id = $1`, [
+        user.sessionId,
+      ]);
       const thief = await refresh(user.refreshToken);
       expectProblem(thief, 401);
       await expectSessionEnded({
@@ -117,12 +121,28 @@ describe('Sessions', () => {
       expect(rows[0].revoked_at).not.toBeNull();
     });
 
-    it('lets exactly one of concurrent refreshes with the same token win', async () => {
+    it('answers 409 to a refresh token spent a moment ago, and keeps the session', async () => {
+      const user = await registerUser(t);
+      const rotated = await refresh(user.refreshToken).expect(200);
+      const again = await refresh(user.refreshToken);
+      expectProblem(again, 409);
+      expect(again.body.detail).toMatch(/use the tokens that the first refresh returned/);
+      await t
+        .http()
+        .get('/users/me')
+        .set({ Authorization: `Bearer ${rotated.body.access_token}` })
+        .expect(200);
+      await refresh(rotated.body.refresh_token).expect(200);
+    });
+
+    it('lets exactly one of concurrent refreshes with the same token win; the others get 409', async () => {
       const user = await registerUser(t);
       const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(user.refreshToken)));
       const statuses = answers.map((answer) => answer.status).sort();
       expect(statuses.filter((status) => status === 200)).toHaveLength(1);
-      expect(statuses.filter((status) => status === 401)).toHaveLength(7);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(7);
+      const winner = answers.find((answer) => answer.status === 200);
+      await refresh(winner?.body.refresh_token as string).expect(200);
     });
 
     it('answers 401 to an unknown refresh token and leaves the sessions as they were', async () => {

@@ -1,7 +1,8 @@
 import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
-import { type ClientInfo, invalidRefreshTokenException } from '../sessions/sessions.service';
+import { AcceptsFormBody } from '../http/form-body.guard';
+import { type ClientInfo, invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import { Client, CurrentUser, Public } from './decorators';
@@ -16,6 +17,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @AcceptsFormBody()
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
@@ -47,6 +49,7 @@ export class AuthController {
   }
 
   @Public()
+  @AcceptsFormBody()
   @Post('auth/refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -55,8 +58,9 @@ export class AuthController {
     operationId: 'auth_refresh',
     summary: 'Trade a refresh token for new tokens',
     description:
-      'The refresh token is spent: keep the new one. Presenting a spent refresh token again is taken as theft and ' +
-      'ends the whole session.',
+      'The refresh token is spent: keep the new one. Presenting a spent refresh token again within ' +
+      'REFRESH_REUSE_GRACE_SECONDS (10) of its use answers 409 (another tab or a retry got there first; the session ' +
+      'goes on); later, it is taken as theft and ends the whole session (401).',
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: RefreshDto })
@@ -64,6 +68,7 @@ export class AuthController {
   @ApiProblemResponses(
     400,
     { status: 401, detail: invalidRefreshTokenException().message },
+    { status: 409, detail: REFRESH_TOKEN_JUST_SPENT },
     413,
     415,
     { status: 422, errors: [{ field: 'refresh_token', message: 'refresh_token is required' }] },

@@ -14,6 +14,9 @@ import { PASSWORD_MAX_BYTES, passwordByteLength } from './password.validator';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
+/** How far ahead of this clock another instance's may be when it signs a token (`iat`). */
+const CLOCK_SKEW_SECONDS = 60;
+
 /** A 401 for a bad or expired token, with the header RFC 6750 asks for. */
 export function invalidTokenException(detail: string): ProblemException {
   return new ProblemException(HttpStatus.UNAUTHORIZED, detail, {
@@ -48,21 +51,28 @@ export class AuthService implements OnModuleInit {
    * within the brute-force limits of the client's address.
    */
   async verifyCredentials(email: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
-    await this.throttle.assertMayAttempt(email, clientIp);
+    await this.throttle.beginAttempt(email, clientIp);
     const user = await this.users.findByEmailWithPasswordHash(email);
     const matches = await compare(password, user?.passwordHash ?? this.dummyPasswordHash);
     // bcrypt ignores bytes past 72: a longer password must never match a shorter one.
     if (!user || !matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
-      await this.throttle.recordFailure(email, clientIp);
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
     await this.throttle.recordSuccess(email, clientIp);
-    return { id: user.id, email: user.email, createdAt: user.createdAt };
+    return { id: user.id, email: user.email, createdAt: user.createdAt, credentialVersion: user.credentialVersion };
   }
 
-  /** Each login starts a session: an access token that names it and its first refresh token. */
+  /**
+   * Each login starts a session: an access token that names it and its first refresh token.
+   * The session is created only while the credentials the password was checked against are
+   * still current: a password change or an account deletion that won the race leaves none.
+   */
   async logIn(user: AuthenticatedUser, client: ClientInfo): Promise<TokenResponseDto> {
-    return this.issueTokens(await this.sessions.start(user.id, client));
+    const session = await this.sessions.start(user.id, user.credentialVersion ?? 0, client);
+    if (!session) {
+      throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
+    }
+    return this.issueTokens(session);
   }
 
   /** Spends a refresh token for a new pair of tokens on the same session. */
@@ -80,8 +90,13 @@ export class AuthService implements OnModuleInit {
   async userForToken(payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     const userId = parseId(payload.sub);
     const sessionId = parseId(payload.sid);
-    if (userId === undefined || sessionId === undefined) {
+    if (userId === undefined || sessionId === undefined || payload.user_id !== userId) {
       throw invalidTokenException('The access token names no valid user or session; log in again with POST /login.');
+    }
+    // jsonwebtoken accepts a token without `exp` (it would never expire) and an `iat` in the future.
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.exp !== 'number' || (payload.iat !== undefined && !(payload.iat <= now + CLOCK_SKEW_SECONDS))) {
+      throw invalidTokenException('The access token has no valid lifetime; log in again with POST /login.');
     }
     const user = await this.sessions.findLiveSessionUser(sessionId, userId);
     if (!user) {

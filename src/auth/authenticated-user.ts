@@ -5,6 +5,8 @@ export interface AuthenticatedUser {
   createdAt: Date;
   /** The session of the access token (absent while logging in). */
   sessionId?: number;
+  /** While logging in: the version of the credentials the password was checked against. */
+  credentialVersion?: number;
 }
 
 /** The claims of an access token. */

@@ -42,26 +42,23 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
     }
   }
 
-  /** Counts the attempt, and refuses it with 429 while either limit is reached. */
-  async assertMayAttempt(email: string, clientIp: string): Promise<void> {
+  /**
+   * Counts the attempt, and refuses it with 429 while either limit is reached. The
+   * attempt counts as a failure until `recordSuccess` forgets it: counted before the
+   * password is checked, so parallel attempts cannot all pass the check of the count
+   * before any failure is recorded.
+   */
+  async beginAttempt(email: string, clientIp: string): Promise<void> {
     try {
       await this.attemptsPerClient.consume(clientIp);
     } catch (rejection) {
       throw tooManyAttempts(rejection, 'Too many login attempts from your address');
     }
-    const failures = await this.failuresPerAccountAndClient.get(pairKey(email, clientIp));
-    if (failures && failures.consumedPoints >= this.config.login.maxFailures) {
-      throw tooManyAttempts(failures, 'Too many failed logins for this account from your address');
+    try {
+      await this.failuresPerAccountAndClient.consume(pairKey(email, clientIp));
+    } catch (rejection) {
+      throw tooManyAttempts(rejection, 'Too many failed logins for this account from your address');
     }
-  }
-
-  async recordFailure(email: string, clientIp: string): Promise<void> {
-    // The last allowed failure "rejects" here: that is the count reaching the limit, not an error.
-    await this.failuresPerAccountAndClient.consume(pairKey(email, clientIp)).catch((result: unknown) => {
-      if (!(result instanceof RateLimiterRes)) {
-        throw result;
-      }
-    });
   }
 
   async recordSuccess(email: string, clientIp: string): Promise<void> {

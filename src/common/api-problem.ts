@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { type FieldError, PROBLEM_CONTENT_TYPE, ValidationProblemException } from './problem';
+import { TRANSPORT_DETAILS } from './problem-details.filter';
 
 class FieldErrorDto {
   @ApiProperty({ description: 'The field, query parameter or path parameter that is wrong.', example: 'title' })
@@ -52,8 +53,8 @@ const EXAMPLE_DETAILS: Record<number, string> = {
   403: 'Only the owner of post 7 may change or delete it.',
   404: 'There is no post with id 7 that you can see; GET /posts lists those you can.',
   409: 'You have already voted on post 7; send dir 0 to remove your vote.',
-  413: 'The request body is too large; send a smaller body.',
-  415: 'This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login).',
+  413: TRANSPORT_DETAILS[413],
+  415: TRANSPORT_DETAILS[415],
   503: 'The database is unavailable right now; try again in a few seconds.',
 };
 

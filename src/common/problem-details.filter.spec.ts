@@ -4,9 +4,13 @@ import { toProblem } from './problem-details.filter';
 import { ValidationProblemException } from './problem';
 
 describe('toProblem', () => {
-  const logger = { error: jest.fn() } as unknown as Logger & { error: jest.Mock };
+  const logger = { error: jest.fn(), warn: jest.fn(), log: jest.fn() } as unknown as Logger & {
+    error: jest.Mock;
+    warn: jest.Mock;
+    log: jest.Mock;
+  };
 
-  beforeEach(() => logger.error.mockClear());
+  beforeEach(() => [logger.error, logger.warn, logger.log].forEach((mock) => mock.mockClear()));
 
   it('answers an unexpected error with a 500 that hides its message, and logs its stack', () => {
     const error = new Error('column "secret_internal" does not exist');
@@ -54,5 +58,24 @@ describe('toProblem', () => {
   it('keeps a client error that Fastify raised with its status', () => {
     const tooLarge = Object.assign(new Error('Request body is too large'), { statusCode: 413 });
     expect(toProblem(tooLarge, logger).body).toMatchObject({ status: 413, title: 'Payload Too Large' });
+  });
+
+  it('logs a client that dropped its connection mid-body as such, not as a database outage', () => {
+    // What Fastify hands on when the request stream ends early: the socket's ECONNRESET, with a 400.
+    const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 });
+    const { body } = toProblem(aborted, logger);
+    expect(body.status).toBe(400);
+    expect(logger.error).not.toHaveBeenCalled();
+    expect(logger.log).toHaveBeenCalledWith(expect.stringContaining('client closed the connection'));
+  });
+
+  it('answers a statement timeout with a 503 about the request, not about the database', () => {
+    const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    const { body, headers } = toProblem(new QueryFailedError('SELECT 1', [], cancelled), logger);
+    expect(body.status).toBe(503);
+    expect(body.detail).toMatch(/^The request took too long/);
+    expect(body.detail).not.toMatch(/database is unavailable/);
+    expect(headers['Retry-After']).toBeDefined();
+    expect(logger.error).not.toHaveBeenCalled();
   });
 });

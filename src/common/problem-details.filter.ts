@@ -25,16 +25,16 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
   '53300',
-  // statement_timeout: the database is too slow to answer right now.
-  '57014',
 ]);
+/** statement_timeout: this request's statement ran too long (the database itself may be fine). */
+const STATEMENT_TIMEOUT = '57014';
 const DATABASE_UNAVAILABLE_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout/;
 
 /** Sentences for the client errors Fastify and Nest raise before a route runs, whose own texts say little. */
-const TRANSPORT_DETAILS: Record<number, string> = {
+export const TRANSPORT_DETAILS: Record<number, string> = {
   413: 'The request body is too large; send a smaller body.',
-  415: 'This Content-Type is not supported: send application/json (or application/x-www-form-urlencoded to POST /login).',
+  415: 'This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh).',
 };
 
 /** Turns any error into the RFC 9457 answer the contract promises. */
@@ -49,19 +49,34 @@ export function toProblem(error: unknown, logger: Logger): ProblemAnswer {
     return { body: problem(error.getStatus(), detailOf(error)), headers: {} };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    // A client error Fastify raised itself while reading the request (e.g. a bad Content-Length).
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      // Its socket's code, not the database's: nobody is left to read the answer.
+      logger.log('The client closed the connection before sending its whole request');
+    }
+    const detail =
+      TRANSPORT_DETAILS[statusCode] ??
+      `The request could not be read (${(error as Error).message}); check it and send it again.`;
+    return { body: problem(statusCode, detail), headers: {} };
+  }
+  if (driverErrorCode(error) === STATEMENT_TIMEOUT) {
+    logger.warn(`A statement ran past the statement timeout: ${(error as Error).message}`);
+    return {
+      body: problem(
+        503,
+        'The request took too long and was stopped; try again in a moment, or ask for less ' +
+          '(a smaller limit, a more specific search, the Link cursor instead of skip).',
+      ),
+      headers: { 'Retry-After': '2' },
+    };
+  }
   if (isDatabaseUnavailable(error)) {
     logger.error(`Database unavailable: ${(error as Error).message}`);
     return {
       body: problem(503, 'The database is unavailable right now; try again in a few seconds.'),
       headers: { 'Retry-After': '5' },
     };
-  }
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    // A client error Fastify raised itself (e.g. a bad Content-Length).
-    const detail =
-      TRANSPORT_DETAILS[statusCode] ??
-      `The request could not be read (${(error as Error).message}); check it and send it again.`;
-    return { body: problem(statusCode, detail), headers: {} };
   }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return {
@@ -90,12 +105,17 @@ function detailOf(error: HttpException): string {
   return error.message;
 }
 
-function isDatabaseUnavailable(error: unknown): boolean {
+function driverErrorCode(error: unknown): unknown {
   const candidate: unknown = error instanceof QueryFailedError ? error.driverError : error;
-  const code = (candidate as { code?: unknown })?.code;
+  return (candidate as { code?: unknown })?.code;
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = driverErrorCode(error);
   if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) {
     return true;
   }
+  const candidate: unknown = error instanceof QueryFailedError ? error.driverError : error;
   return candidate instanceof Error && DATABASE_UNAVAILABLE_MESSAGES.test(candidate.message);
 }
 

@@ -43,6 +43,7 @@ export const authConfig = registerAs('auth', () => {
     jwtSecret: env.JWT_SECRET ?? readOrCreateSecret(resolve(env.DATA_DIR)),
     accessTokenExpiresInSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
     refreshTokenExpiresInSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86_400,
+    refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
     bcryptRounds: env.BCRYPT_ROUNDS,
     login: {
       maxFailures: env.LOGIN_MAX_FAILURES,

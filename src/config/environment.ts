@@ -78,6 +78,13 @@ export class EnvironmentVariables {
   @Max(365)
   REFRESH_TOKEN_EXPIRE_DAYS = 30;
 
+  /** A refresh token presented again within this many seconds of its use answers 409 instead of ending the session. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  REFRESH_REUSE_GRACE_SECONDS = 10;
+
   @Transform(toInteger)
   @IsInt()
   @Min(4)

@@ -1,8 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 
-/** The SQLSTATE codes the services turn into client answers. */
+/** The SQLSTATE codes the services turn into client answers (unique violations: 409). */
 export const UNIQUE_VIOLATION = '23505';
-export const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Whether a query failed with this SQLSTATE (as TypeORM wraps it, or straight from pg). */
 export function isPostgresError(error: unknown, code: string): boolean {

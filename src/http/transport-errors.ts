@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import { HttpStatus } from '@nestjs/common';
 import { PROBLEM_CONTENT_TYPE, problem, ProblemException } from '../common/problem';
+import { REQUEST_ID_HEADER } from '../logging/logging.module';
 
 /** No route takes a body nested deeper than 2; class-transformer overflows its stack around 1,500. */
 export const MAX_JSON_DEPTH = 32;
@@ -111,25 +113,35 @@ const CLIENT_ERRORS: Record<string, [status: number, detail: string]> = {
 /**
  * Requests Node's HTTP parser refuses (broken framing, bad Content-Length, headers too
  * large, too slow) never reach Fastify: they are answered here, on the socket, as
- * problem details, and the connection is closed.
+ * problem details with the security headers every answer carries and a request id of
+ * their own, and the connection is closed.
  */
-export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) {
-    return;
-  }
-  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
-    400,
-    'The request is not valid HTTP (its framing, a header or its Content-Length); check the client that sent it.',
-  ];
-  const body = JSON.stringify(problem(status, detail));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
-  }
-  socket.destroy();
+export function clientErrorHandler(
+  securityHeaders: Record<string, string>,
+): (error: NodeJS.ErrnoException, socket: Socket) => void {
+  const headerLines = Object.entries(securityHeaders)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) {
+      return;
+    }
+    const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+      400,
+      'The request is not valid HTTP (its framing, a header or its Content-Length); check the client that sent it.',
+    ];
+    const body = JSON.stringify(problem(status, detail));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+          `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          `${REQUEST_ID_HEADER}: ${randomUUID()}\r\n` +
+          headerLines +
+          'Connection: close\r\n\r\n' +
+          body,
+      );
+    }
+    socket.destroy();
+  };
 }

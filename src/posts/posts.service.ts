@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ValidationProblemException } from '../common/problem';
@@ -119,10 +119,22 @@ export class PostsService {
     }
   }
 
+  /**
+   * Writes the post only while its owner exists: FOR KEY SHARE on the owner's row waits
+   * for an account deletion in progress and then sees it (no row, no post), and holds a
+   * later deletion off until the post exists, so that the deletion takes the post along.
+   */
   async create(ownerId: number, { title, content, published = true }: CreatePostDto): Promise<PostResponseDto> {
-    const post = this.posts.create({ title, content, published, ownerId });
-    await this.posts.insert(post);
-    return this.findVisible(ownerId, post.id);
+    const rows = await this.posts.query<{ id: number }[]>(
+      `INSERT INTO posts (title, content, published, owner_id)
+       SELECT $1, $2, $3, id FROM users WHERE id = $4 FOR KEY SHARE
+       RETURNING id`,
+      [title, content, published, ownerId],
+    );
+    if (rows.length === 0) {
+      throw accountGone();
+    }
+    return this.findVisible(ownerId, rows[0].id);
   }
 
   replace(callerId: number, id: number, fields: ReplacePostDto): Promise<PostResponseDto> {
@@ -157,6 +169,11 @@ export class PostsService {
       throw new ForbiddenException(`Only the owner of post ${id} may change or delete it.`);
     }
   }
+}
+
+/** The caller's account was deleted while the request ran: its token is no longer good. */
+function accountGone(): UnauthorizedException {
+  return new UnauthorizedException('Your account no longer exists (it was deleted); nothing was written.');
 }
 
 function postNotFound(id: number): NotFoundException {

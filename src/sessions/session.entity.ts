@@ -25,6 +25,10 @@ export class Session {
   @Column({ name: 'previous_refresh_token_hash', type: 'char', length: 64, nullable: true })
   previousRefreshTokenHash: string | null;
 
+  /** When the previous refresh token was spent: presenting it again soon after is a lost race, not theft. */
+  @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
+  rotatedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

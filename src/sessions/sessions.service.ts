@@ -33,6 +33,9 @@ export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+export const REFRESH_TOKEN_JUST_SPENT =
+  'This refresh token was spent a moment ago by another request of this session; use the tokens that the first refresh returned.';
+
 export function invalidRefreshTokenException(): ProblemException {
   return new ProblemException(
     HttpStatus.UNAUTHORIZED,
@@ -49,24 +52,36 @@ export class SessionsService {
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
-  /** Starts a session for a login; returns its id and its first refresh token. */
-  async start(userId: number, client: ClientInfo): Promise<RefreshedSession> {
+  /**
+   * Starts a session for a login; returns its id and its first refresh token, or
+   * undefined when the user is gone or their credentials changed after the version the
+   * password check saw. One statement: FOR SHARE waits for a password change or a
+   * deletion in progress on the user's row and then sees its outcome, and holds either
+   * off until the session exists, so that it ends the session it raced.
+   */
+  async start(userId: number, credentialVersion: number, client: ClientInfo): Promise<RefreshedSession | undefined> {
     const refreshToken = newRefreshToken();
-    const session = this.sessions.create({
-      userId,
-      refreshTokenHash: hashRefreshToken(refreshToken),
-      expiresAt: this.newExpiry(),
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      ip: client.ip?.slice(0, 64) ?? null,
-    });
-    await this.sessions.insert(session);
-    return { sessionId: session.id, userId, refreshToken };
+    const rows = await this.sessions.query<{ id: number }[]>(
+      `INSERT INTO sessions (user_id, refresh_token_hash, expires_at, user_agent, ip)
+       SELECT id, $3, $4, $5, $6 FROM users WHERE id = $1 AND credential_version = $2 FOR SHARE
+       RETURNING id`,
+      [
+        userId,
+        credentialVersion,
+        hashRefreshToken(refreshToken),
+        this.newExpiry(),
+        client.userAgent?.slice(0, 512) ?? null,
+        client.ip?.slice(0, 64) ?? null,
+      ],
+    );
+    return rows[0] && { sessionId: rows[0].id, userId, refreshToken };
   }
 
   /**
    * Spends a refresh token and hands out its successor. The conditional UPDATE lets
    * exactly one of two concurrent refreshes with the same token win. A token that was
-   * already spent is taken as stolen: its session is revoked.
+   * already spent is taken as stolen and its session is revoked, unless it was spent
+   * within the grace window: then another tab or a retry lost the race (409).
    */
   async rotate(refreshToken: string): Promise<RefreshedSession> {
     const presented = hashRefreshToken(refreshToken);
@@ -77,6 +92,7 @@ export class SessionsService {
       .set({
         refreshTokenHash: hashRefreshToken(next),
         previousRefreshTokenHash: presented,
+        rotatedAt: () => 'now()',
         lastUsedAt: () => 'now()',
         expiresAt: this.newExpiry(),
       })
@@ -89,18 +105,27 @@ export class SessionsService {
     if (row) {
       return { sessionId: row.id, userId: row.user_id, refreshToken: next };
     }
+    const graceSeconds = this.config.refreshReuseGraceSeconds;
     const reused = await this.sessions
       .createQueryBuilder()
       .update(Session)
       .set({ revokedAt: () => 'now()' })
       .where('previous_refresh_token_hash = :presented', { presented })
       .andWhere('revoked_at IS NULL')
+      .andWhere('(rotated_at IS NULL OR rotated_at <= now() - make_interval(secs => :graceSeconds))', { graceSeconds })
       .returning(['id'])
       .execute();
     if (reused.affected) {
       this.logger.warn(
         `A spent refresh token was presented again: session ${(reused.raw as { id: number }[])[0].id} revoked`,
       );
+      throw invalidRefreshTokenException();
+    }
+    const justSpent = await this.sessions.exists({
+      where: { previousRefreshTokenHash: presented, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+    });
+    if (justSpent) {
+      throw new ProblemException(HttpStatus.CONFLICT, REFRESH_TOKEN_JUST_SPENT);
     }
     throw invalidRefreshTokenException();
   }
@@ -136,7 +161,7 @@ export class SessionsService {
     return Boolean(result.affected);
   }
 
-  /** Ends every session of the user but one (after a password change). */
+  /** Ends every session of the user but one (after a password change), in the caller's transaction. */
   async revokeAllExcept(userId: number, keepSessionId: number, manager?: EntityManager): Promise<void> {
     await (manager ?? this.sessions.manager)
       .createQueryBuilder()

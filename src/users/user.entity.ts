@@ -16,4 +16,8 @@ export class User {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** Bumped by every change of the password: a login whose check saw an older version starts no session. */
+  @Column({ name: 'credential_version', type: 'integer', default: 1 })
+  credentialVersion: number;
 }

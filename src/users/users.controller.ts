@@ -64,10 +64,16 @@ export class UsersController {
     description: 'Every other session of the account ends; the one making this request goes on.',
   })
   @ApiNoContentResponse({ description: 'Changed.' })
-  @ApiProblemResponses(400, { status: 403, detail: 'The current password is wrong; nothing was changed.' }, 413, 415, {
-    status: 422,
-    errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
-  })
+  @ApiProblemResponses(
+    400,
+    { status: 403, detail: 'The current password is wrong (or it has just been changed); nothing was changed.' },
+    413,
+    415,
+    {
+      status: 422,
+      errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
+    },
+  )
   changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body.current_password, body.new_password);
   }

@@ -56,27 +56,52 @@ export class UsersService {
       .getOne();
   }
 
-  /** Sets a new password and ends every other session of the user, in one transaction. */
+  /**
+   * Sets a new password and ends every other session of the user, in one transaction.
+   * The write is conditional on the credential version the current password was checked
+   * against: of two concurrent changes with the same current password, one wins and the
+   * other finds the version moved on (403), so no new password is silently lost.
+   */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    await this.assertPassword(user.id, currentPassword, 'The current password is wrong; nothing was changed.');
+    const wrongPassword = 'The current password is wrong (or it has just been changed); nothing was changed.';
+    const version = await this.assertPassword(user.id, currentPassword, wrongPassword);
     const passwordHash = await hash(newPassword, this.config.bcryptRounds);
     await this.users.manager.transaction(async (manager) => {
-      await manager.update(User, { id: user.id }, { passwordHash });
+      const changed = await manager.update(
+        User,
+        { id: user.id, credentialVersion: version },
+        { passwordHash, credentialVersion: () => 'credential_version + 1' },
+      );
+      if (!changed.affected) {
+        throw new ForbiddenException(wrongPassword);
+      }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
     });
   }
 
-  /** Deletes the account; its posts, votes and sessions go with it (ON DELETE CASCADE). */
+  /**
+   * Deletes the account; its posts, votes and sessions go with it (ON DELETE CASCADE).
+   * Conditional like a password change: a password changed meanwhile no longer confirms it.
+   */
   async deleteAccount(user: AuthenticatedUser, password: string): Promise<void> {
-    await this.assertPassword(user.id, password, 'The password is wrong; the account was not deleted.');
-    await this.users.delete({ id: user.id });
+    const wrongPassword = 'The password is wrong; the account was not deleted.';
+    const version = await this.assertPassword(user.id, password, wrongPassword);
+    const deleted = await this.users.delete({ id: user.id, credentialVersion: version });
+    if (!deleted.affected) {
+      throw new ForbiddenException(wrongPassword);
+    }
   }
 
-  private async assertPassword(userId: number, password: string, detail: string): Promise<void> {
-    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+  /** Checks the user's password; returns the credential version it was checked against. */
+  private async assertPassword(userId: number, password: string, detail: string): Promise<number> {
+    const user = await this.users.findOne({
+      where: { id: userId },
+      select: { id: true, passwordHash: true, credentialVersion: true },
+    });
     const matches = user !== null && (await compare(password, user.passwordHash));
-    if (!matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
+    if (!user || !matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
       throw new ForbiddenException(detail);
     }
+    return user.credentialVersion;
   }
 }

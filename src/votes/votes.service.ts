@@ -1,7 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { FOREIGN_KEY_VIOLATION, isPostgresError } from '../database/postgres-errors';
 import { PostsService } from '../posts/posts.service';
 import { Vote } from './vote.entity';
 
@@ -15,28 +14,20 @@ export class VotesService {
   /**
    * Adds the vote in one statement: it inserts only for a post the voter can see, and
    * the primary key (user_id, post_id) with ON CONFLICT makes concurrent duplicates
-   * lose cleanly, so exactly one of many parallel calls wins.
+   * lose cleanly, so exactly one of many parallel calls wins. FOR KEY SHARE on the post
+   * and the voter makes a deletion of either, in progress or later, wait for the vote or
+   * be seen by it, so the foreign keys always hold.
    */
   async addVote(userId: number, postId: number): Promise<void> {
-    let inserted: unknown[];
-    try {
-      inserted = await this.votes.query(
-        `INSERT INTO votes (user_id, post_id)
-         SELECT $1, post.id FROM posts post
-         WHERE post.id = $2 AND (post.published OR post.owner_id = $1)
-         ON CONFLICT DO NOTHING
-         RETURNING post_id`,
-        [userId, postId],
-      );
-    } catch (error) {
-      // The post was deleted between the SELECT and the foreign key check.
-      if (isPostgresError(error, FOREIGN_KEY_VIOLATION)) {
-        throw new NotFoundException(
-          `There is no post with id ${postId} that you can see; GET /posts lists those you can.`,
-        );
-      }
-      throw error;
-    }
+    const inserted = await this.votes.query<unknown[]>(
+      `INSERT INTO votes (user_id, post_id)
+       SELECT voter.id, post.id FROM posts post, users voter
+       WHERE post.id = $2 AND voter.id = $1 AND (post.published OR post.owner_id = $1)
+       FOR KEY SHARE
+       ON CONFLICT DO NOTHING
+       RETURNING post_id`,
+      [userId, postId],
+    );
     if (inserted.length === 0) {
       await this.posts.assertVisible(userId, postId);
       throw new ConflictException(`You have already voted on post ${postId}; send dir 0 to remove your vote.`);

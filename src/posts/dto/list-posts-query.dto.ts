@@ -3,7 +3,9 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable, toInteger } from '../../common/optional';
-import { MAX_ID } from '../../common/validation.pipe';
+
+/** A skipped row still costs a read: deeper than this, a page would hold a connection for long. */
+export const MAX_SKIP = 10_000;
 
 export class ListPostsQueryDto {
   @ApiPropertyOptional({
@@ -20,12 +22,22 @@ export class ListPostsQueryDto {
   @Max(100, { message: 'limit must be an integer from 1 to 100' })
   limit: number = 10;
 
-  @ApiPropertyOptional({ description: 'How many posts to skip, from the newest.', default: 0, minimum: 0, example: 0 })
+  @ApiPropertyOptional({
+    description:
+      'How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, ' +
+      'which costs what the first page costs at any depth.',
+    default: 0,
+    minimum: 0,
+    maximum: MAX_SKIP,
+    example: 0,
+  })
   @IsOmittable()
   @Transform(toInteger)
   @IsInt({ message: 'skip must be an integer of 0 or more' })
   @Min(0, { message: 'skip must be an integer of 0 or more' })
-  @Max(MAX_ID, { message: `skip must be at most ${MAX_ID}` })
+  @Max(MAX_SKIP, {
+    message: `skip must be at most ${MAX_SKIP}; for deeper pages follow the cursor URL of the Link header (rel="next") of the previous page`,
+  })
   skip: number = 0;
 
   @ApiPropertyOptional({

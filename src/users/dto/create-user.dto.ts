@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
+import { NoLookalikeCharacters } from '../../common/lookalike-characters';
 import { IsPassword } from '../../auth/password.validator';
 
 export const normalizeEmail = ({ value }: { value: unknown }) =>
@@ -10,7 +11,8 @@ export const normalizeEmail = ({ value }: { value: unknown }) =>
 export class CreateUserDto {
   @ApiProperty({
     description:
-      'A valid e-mail address, at most 254 characters; trimmed and stored lower-case. Unique, case-insensitively.',
+      'A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width ' +
+      'characters; trimmed and stored lower-case. Unique, case-insensitively.',
     example: 'alice@example.com',
     maxLength: 254,
   })
@@ -18,6 +20,7 @@ export class CreateUserDto {
   @IsString({ message: 'email must be a string' })
   @CodePointLength(1, 254, { message: 'email must be at most 254 characters' })
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
+  @NoLookalikeCharacters()
   email: string;
 
   @ApiProperty({
