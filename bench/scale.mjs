@@ -29,6 +29,8 @@ const RARE_WORD = 'zephyr';
 const RARE_TITLES = 25;
 /** Deep pages start at this share of the posts the viewer can see. */
 const DEEP_SHARE = 0.9;
+/** The deepest `skip` the API takes (422 beyond: deeper pages follow the cursor). */
+const MAX_SKIP = 10_000;
 /** A deep `skip` page at 1M posts takes about a second under load: no 10 s timeouts. */
 const REQUEST_TIMEOUT_SECONDS = 60;
 const EXPLAIN_TIMEOUT = '120s';
@@ -245,7 +247,7 @@ async function main() {
     const viewer = seeded.users.first;
     const setup = await prepareQueries(admin, app, token, viewer, options.searchWord);
     log(
-      `viewer ${viewer} sees ${fmt(setup.visible)} posts; deep page at skip=${fmt(setup.skip)}; ` +
+      `viewer ${viewer} sees ${fmt(setup.visible)} posts; deep page at skip=${fmt(setup.skip)}, by cursor at ${fmt(setup.deep)}; ` +
         `"${options.searchWord}" in ${fmt(setup.commonMatches)} titles, "${RARE_WORD}" in ${setup.rareMatches}`,
     );
 
@@ -274,6 +276,7 @@ async function main() {
       seed: seeded.timings,
       visible: setup.visible,
       skip: setup.skip,
+      deep: setup.deep,
       commonMatches: setup.commonMatches,
       rareMatches: setup.rareMatches,
       samePageBySkipAndCursor: setup.samePage,
@@ -365,14 +368,20 @@ async function addRareWord(client, posts) {
 async function prepareQueries(client, app, token, viewer, searchWord) {
   const one = async (sql, params) => (await client.query(sql, params)).rows[0];
   const visible = (await one('SELECT count(*)::int AS n FROM posts WHERE published OR owner_id = $1', [viewer])).n;
-  const skip = Math.floor(visible * DEEP_SHARE);
-  // The last post of the page before the deep one, as the app would have put it in the Link header.
-  const before = await one(
-    `SELECT (extract(epoch FROM created_at) * 1000000)::bigint::text AS us, id FROM posts
-     WHERE published OR owner_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1`,
-    [viewer, skip - 1],
-  );
-  const cursor = Buffer.from(`${before.us}.${before.id}`, 'utf8').toString('base64url');
+  const deep = Math.floor(visible * DEEP_SHARE);
+  const skip = Math.min(deep, MAX_SKIP);
+  // The last post of the page before a position, as the app would have put it in the Link header.
+  const pageBefore = async (position) => {
+    const last = await one(
+      `SELECT (extract(epoch FROM created_at) * 1000000)::bigint::text AS us, id FROM posts
+       WHERE published OR owner_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1`,
+      [viewer, position - 1],
+    );
+    return { ...last, cursor: Buffer.from(`${last.us}.${last.id}`, 'utf8').toString('base64url') };
+  };
+  const atSkip = await pageBefore(skip);
+  const before = await pageBefore(deep);
+  const cursor = before.cursor;
   const count = async (word) =>
     (await one('SELECT count(*)::int AS n FROM posts WHERE title ILIKE $1', [`%${word}%`])).n;
   const commonMatches = await count(searchWord);
@@ -392,7 +401,7 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
   const first = await get('/posts?limit=10');
   if (!/rel="next"/.test(first.link ?? '')) throw new Error(`page 1 has no Link rel="next": ${first.link}`);
   const bySkip = await get(`/posts?limit=10&skip=${skip}`);
-  const byCursor = await get(`/posts?limit=10&cursor=${cursor}`);
+  const byCursor = await get(`/posts?limit=10&cursor=${atSkip.cursor}`);
   const samePage = bySkip.ids.length === 10 && bySkip.ids.join() === byCursor.ids.join();
   if (!samePage) log(`  warning: skip page ${bySkip.ids} != cursor page ${byCursor.ids}`);
 
@@ -400,6 +409,7 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
   return {
     visible,
     skip,
+    deep,
     cursor,
     searchWord,
     commonMatches,
@@ -426,8 +436,8 @@ function defineScenarios(setup, token) {
   });
   return [
     scenario('list', 'GET /posts?limit=10', '/posts?limit=10'),
-    scenario('deepSkip', `deep page, skip=90%`, `/posts?limit=10&skip=${setup.skip}`),
-    scenario('deepCursor', 'deep page, cursor', `/posts?limit=10&cursor=${setup.cursor}`),
+    scenario('deepSkip', `deep page, skip=${setup.skip}`, `/posts?limit=10&skip=${setup.skip}`),
+    scenario('deepCursor', `deep page, cursor at ${setup.deep}`, `/posts?limit=10&cursor=${setup.cursor}`),
     scenario('searchCommon', `search "${setup.searchWord}"`, `/posts?limit=10&search=${setup.searchWord}`),
     scenario('searchRare', `search "${RARE_WORD}"`, `/posts?limit=10&search=${RARE_WORD}`),
   ];
@@ -654,7 +664,7 @@ function scaleMarkdown(r) {
     `- Load average (1 / 5 / 15 min) at the start ${m.loadAverageAtStart.join(' / ')}, at the end ${m.loadAverageAtEnd.join(' / ')}; whole run ${Math.round(r.wallSeconds / 60)} min`,
   );
   out.push(
-    `- Deep page: \`skip\` = ${Math.round(s.deepShare * 100)}% of the posts the caller can see, and the same page by \`cursor\` (built from the last post of the page before; the run checks both return the same ids)`,
+    `- Deep page: by \`cursor\` at ${Math.round(s.deepShare * 100)}% of the posts the caller can see (built from the last post of the page before); by \`skip\` at the same place or at 10,000, the deepest \`skip\` the API takes (the run checks that the skip page and a cursor page at the same place return the same ids)`,
   );
   out.push(
     `- Searches: \`${s.searchWord}\` (a seed word, ~11% of titles) and \`${s.rareWord}\` (appended to ~25 titles per size); \`limit=10\` everywhere`,
@@ -678,6 +688,7 @@ function scaleMarkdown(r) {
   out.push(`| data | ${r.sizes.map((z) => `${fmt(z.users)} users, ${fmt(z.votes)} votes`).join(' | ')} |`);
   out.push(`| seeded in | ${r.sizes.map((z) => `${(z.seed.total / 1000).toFixed(1)} s`).join(' | ')} |`);
   out.push(`| deep page at skip= | ${r.sizes.map((z) => fmt(z.skip)).join(' | ')} |`);
+  out.push(`| deep cursor page at | ${r.sizes.map((z) => fmt(z.deep ?? z.skip)).join(' | ')} |`);
   out.push(
     `| titles matching common / rare | ${r.sizes.map((z) => `${fmt(z.commonMatches)} / ${z.rareMatches}`).join(' | ')} |`,
   );

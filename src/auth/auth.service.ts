@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { compare, hash } from 'bcrypt';
 import { randomBytes } from 'node:crypto';
-import { ProblemException } from '../common/problem';
+import { invalidTokenException, ProblemException } from '../common/problem';
 import { MAX_ID } from '../common/validation.pipe';
 import { authConfig, type AuthConfig } from '../config/configuration';
 import { ClientInfo, RefreshedSession, SessionsService } from '../sessions/sessions.service';
@@ -16,13 +16,6 @@ export const INVALID_CREDENTIALS = 'Invalid credentials';
 
 /** How far ahead of this clock another instance's may be when it signs a token (`iat`). */
 const CLOCK_SKEW_SECONDS = 60;
-
-/** A 401 for a bad or expired token, with the header RFC 6750 asks for. */
-export function invalidTokenException(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.UNAUTHORIZED, detail, {
-    'WWW-Authenticate': 'Bearer error="invalid_token"',
-  });
-}
 
 function parseId(value: unknown): number | undefined {
   const id = typeof value === 'string' && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : value;

@@ -2,8 +2,7 @@ import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ProblemException } from '../common/problem';
-import { invalidTokenException } from './auth.service';
+import { invalidTokenException, ProblemException } from '../common/problem';
 import type { AuthenticatedUser } from './authenticated-user';
 import { IS_PUBLIC } from './decorators';
 

@@ -50,3 +50,10 @@ export class ProblemException extends HttpException {
     super(detail, status);
   }
 }
+
+/** A 401 for a bad or expired token, or one whose account is gone, with the header RFC 6750 asks for. */
+export function invalidTokenException(detail: string): ProblemException {
+  return new ProblemException(HttpStatus.UNAUTHORIZED, detail, {
+    'WWW-Authenticate': 'Bearer error="invalid_token"',
+  });
+}

@@ -1,7 +1,7 @@
-import { ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ValidationProblemException } from '../common/problem';
+import { invalidTokenException, ProblemException, ValidationProblemException } from '../common/problem';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
@@ -172,8 +172,8 @@ export class PostsService {
 }
 
 /** The caller's account was deleted while the request ran: its token is no longer good. */
-function accountGone(): UnauthorizedException {
-  return new UnauthorizedException('Your account no longer exists (it was deleted); nothing was written.');
+function accountGone(): ProblemException {
+  return invalidTokenException('The account of this access token no longer exists; nothing was written.');
 }
 
 function postNotFound(id: number): NotFoundException {
