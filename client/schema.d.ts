@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service, its version and where its docs are */
+        get: operations["service_home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/login": {
         parameters: {
             query?: never;
@@ -362,6 +379,47 @@ export interface components {
              */
             database: "up";
         };
+        HomeDto: {
+            /**
+             * @description The name of the service.
+             * @example Posts API
+             */
+            name: string;
+            /**
+             * @description Its version.
+             * @example 0.1.0
+             */
+            version: string;
+            /**
+             * @description Where to begin.
+             * @example Register with POST /users, log in with POST /login, then send the access_token as a bearer token.
+             */
+            message: string;
+            /** @description The docs, the document and the health check. */
+            links: components["schemas"]["HomeLinksDto"];
+        };
+        HomeLinksDto: {
+            /**
+             * @description Swagger UI: try every route, log in with "Authorize".
+             * @example /docs
+             */
+            docs: string;
+            /**
+             * @description The same document as a readable reference.
+             * @example /redoc
+             */
+            redoc: string;
+            /**
+             * @description The OpenAPI 3 document, for client generators.
+             * @example /openapi.json
+             */
+            openapi: string;
+            /**
+             * @description Liveness and database check.
+             * @example /health
+             */
+            health: string;
+        };
         LoginDto: {
             /**
              * @description The e-mail address of the account.
@@ -635,6 +693,45 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    service_home: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Links to the docs and the health check. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HomeDto"];
+                };
+            };
+            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window ends. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests from your address; try again in 17 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
     auth_login: {
         parameters: {
             query?: never;

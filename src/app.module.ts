@@ -8,6 +8,7 @@ import { appConfig, authConfig, databaseConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { HomeModule } from './home/home.module';
 import { FormBodyGuard } from './http/form-body.guard';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
@@ -49,6 +50,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         DatabaseModule,
         RateLimitModule,
+        HomeModule,
         AuthModule,
         UsersModule,
         PostsModule,

@@ -1,21 +1,9 @@
 import { request as httpRequest, STATUS_CODES } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
-import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
 import { Lifecycle } from '../src/lifecycle/lifecycle.service';
 import { shutDown } from '../src/lifecycle/graceful-shutdown';
 import { createTestApp, expectProblem, logIn, registerUser, TEST_PASSWORD, TestApp } from './support/test-app';
-
-/** A log destination that keeps every line. */
-function logCapture(): { stream: Writable; lines: () => string[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean) };
-}
+import { logCapture, rawExchange } from './support/raw-http';
 
 /** The request's line is written when the response has finished, which may be just after the client has it. */
 async function logLineOf(capture: ReturnType<typeof logCapture>, requestId: string): Promise<Record<string, any>> {
@@ -149,18 +137,6 @@ describe('Logs', () => {
     expect(log).not.toMatch(/Bearer\s+(?!\[redacted\])/);
   });
 });
-
-/** Bytes written on a fresh socket, and everything the server answers until it closes. */
-function rawExchange(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 describe('Errors before a route runs', () => {
   let t: TestApp;

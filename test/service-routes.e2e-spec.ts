@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { createTestApp, expectProblem, registerUser, TestApp } from './support/test-app';
 
@@ -15,7 +17,14 @@ type OpenApiDocument = {
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** The operations open without a token; every other one must declare a security requirement. */
-const PUBLIC_OPERATIONS = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health', 'GET /health/ready'];
+const PUBLIC_OPERATIONS = [
+  'GET /',
+  'POST /users',
+  'POST /login',
+  'POST /auth/refresh',
+  'GET /health',
+  'GET /health/ready',
+];
 
 function operationsOf(document: OpenApiDocument): [string, OpenApiOperation][] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -50,6 +59,25 @@ describe('Service routes', () => {
 
   afterAll(async () => {
     await t.close();
+  });
+
+  describe('GET /', () => {
+    it('names the service and its version and links the docs and the health check, without a token', async () => {
+      const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      const response = await t.http().get('/').expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toEqual({
+        name: 'Posts API',
+        version,
+        message: expect.stringContaining('POST /login'),
+        links: { docs: '/docs', redoc: '/redoc', openapi: '/openapi.json', health: '/health' },
+      });
+      for (const path of Object.values(response.body.links as Record<string, string>)) {
+        await t.http().get(path).expect(200);
+      }
+    });
   });
 
   describe('GET /health', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { validateEnvironment } from './environment';
 
@@ -10,6 +10,8 @@ export const appConfig = registerAs('app', () => {
   const env = environment();
   return {
     nodeEnv: env.NODE_ENV,
+    /** The version in package.json, shown by `GET /`. */
+    version: packageVersion(),
     port: env.PORT,
     host: env.HOST,
     dataDir: resolve(env.DATA_DIR),
@@ -58,6 +60,17 @@ export const authConfig = registerAs('auth', () => {
 export type AppConfig = ConfigType<typeof appConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type AuthConfig = ConfigType<typeof authConfig>;
+
+/** The project's package.json is above this file, in the sources and in the build alike. */
+function packageVersion(): string {
+  for (let folder = __dirname; folder !== dirname(folder); folder = dirname(folder)) {
+    const file = join(folder, 'package.json');
+    if (existsSync(file)) {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    }
+  }
+  return 'unknown';
+}
 
 /**
  * Outside production a missing JWT_SECRET is generated once and kept in the data

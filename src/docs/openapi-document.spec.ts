@@ -32,6 +32,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Routes open without a token that still read the database (and so can answer 503). */
 const PUBLIC_DATABASE_ROUTES = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health', 'GET /health/ready'];
+/** Routes open without a token that read nothing but the configuration. */
+const PUBLIC_STATIC_ROUTES = ['GET /'];
 
 /** Fields and parameters allowed to lack a description or an example: none. */
 const KNOWN_GAPS: string[] = [];
@@ -82,6 +84,7 @@ describe('the OpenAPI document', () => {
     const tags = (document.tags ?? []).map((tag) => tag.name);
 
     expect(Object.fromEntries(operations.map(([name, operation]) => [name, operation.operationId]))).toEqual({
+      'GET /': 'service_home',
       'POST /login': 'auth_login',
       'POST /auth/refresh': 'auth_refresh',
       'POST /auth/logout': 'auth_logout',
@@ -102,7 +105,7 @@ describe('the OpenAPI document', () => {
       'GET /health': 'health_check',
       'GET /health/ready': 'health_ready',
     });
-    expect(tags).toEqual(['users', 'auth', 'posts', 'votes', 'health']);
+    expect(tags).toEqual(['service', 'users', 'auth', 'posts', 'votes', 'health']);
     for (const [name, operation] of operations) {
       expect({ name, summary: Boolean(operation.summary), tags: operation.tags }).toEqual({
         name,
@@ -167,7 +170,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('puts the oauth2 requirement, 401 and 503 on every protected route, and 503 on the public ones that read the database', () => {
-    for (const [name, operation] of operations) {
+    for (const [name, operation] of operations.filter(([route]) => !PUBLIC_STATIC_ROUTES.includes(route))) {
       const isPublic = PUBLIC_DATABASE_ROUTES.includes(name);
       expect({ name, security: operation.security ?? [] }).toEqual({
         name,
@@ -178,6 +181,12 @@ describe('the OpenAPI document', () => {
         name,
         statuses: expect.arrayContaining(isPublic ? ['503'] : ['401', '503']),
       });
+    }
+  });
+
+  it('opens the front door without a token', () => {
+    for (const [name, operation] of operations.filter(([route]) => PUBLIC_STATIC_ROUTES.includes(route))) {
+      expect({ name, security: operation.security ?? [] }).toEqual({ name, security: [] });
     }
   });
 

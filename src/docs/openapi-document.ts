@@ -10,6 +10,7 @@ import { REQUEST_ID_HEADER } from '../logging/logging.module';
 
 /** The groups of /docs and /redoc, in the order a newcomer needs them. */
 const TAGS: [name: string, description: string][] = [
+  ['service', 'The front door: the service, its version, and where its docs and health check are.'],
   ['users', 'Register, read accounts, change your password, delete your account.'],
   ['auth', 'Log in (OAuth2 password grant), refresh tokens, log out, list and end your sessions.'],
   ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],

@@ -1,0 +1,59 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/decorators';
+import { appConfig, type AppConfig } from '../config/configuration';
+
+class HomeLinksDto {
+  @ApiProperty({ description: 'Swagger UI: try every route, log in with "Authorize".', example: '/docs' })
+  docs: string;
+
+  @ApiProperty({ description: 'The same document as a readable reference.', example: '/redoc' })
+  redoc: string;
+
+  @ApiProperty({ description: 'The OpenAPI 3 document, for client generators.', example: '/openapi.json' })
+  openapi: string;
+
+  @ApiProperty({ description: 'Liveness and database check.', example: '/health' })
+  health: string;
+}
+
+class HomeDto {
+  @ApiProperty({ description: 'The name of the service.', example: 'Posts API' })
+  name: string;
+
+  @ApiProperty({ description: 'Its version.', example: '0.1.0' })
+  version: string;
+
+  @ApiProperty({
+    description: 'Where to begin.',
+    example: 'Register with POST /users, log in with POST /login, then send the access_token as a bearer token.',
+  })
+  message: string;
+
+  @ApiProperty({ type: HomeLinksDto, description: 'The docs, the document and the health check.' })
+  links: HomeLinksDto;
+}
+
+/** The front door: what a newcomer opening the service's address needs, as the course's root route did. */
+@ApiTags('service')
+@Controller()
+export class HomeController {
+  private readonly home: HomeDto;
+
+  constructor(@Inject(appConfig.KEY) config: AppConfig) {
+    this.home = {
+      name: 'Posts API',
+      version: config.version,
+      message: 'Register with POST /users, log in with POST /login, then send the access_token as a bearer token.',
+      links: { docs: '/docs', redoc: '/redoc', openapi: '/openapi.json', health: '/health' },
+    };
+  }
+
+  @Public()
+  @Get()
+  @ApiOperation({ operationId: 'service_home', summary: 'The service, its version and where its docs are' })
+  @ApiOkResponse({ type: HomeDto, description: 'Links to the docs and the health check.' })
+  getHome(): HomeDto {
+    return this.home;
+  }
+}
