@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadEnvFile, validateEnvironment } from './src/config/environment';
-import { buildDataSourceOptions } from './src/database/data-source-options';
+import { buildDataSourceOptions, ENTITY_FILES } from './src/database/data-source-options';
 import { EmbeddedPostgres } from './src/database/embedded-postgres';
 
 /**
@@ -19,11 +19,11 @@ async function createDataSource(): Promise<DataSource> {
   }
   // Migrations may build indexes on big tables: no statement timeout for the CLI.
   return new DataSource(
-    buildDataSourceOptions(url, {
-      poolSize: 2,
-      statementTimeoutMs: 0,
-      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
-    }),
+    buildDataSourceOptions(
+      url,
+      { poolSize: 2, statementTimeoutMs: 0, connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS },
+      [ENTITY_FILES],
+    ),
   );
 }
 

@@ -20,6 +20,10 @@ import { readScaleSection, withScaleSection } from './lib/scale-section.mjs';
 import { round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, benchEmail, seed, WORDS } from './lib/seed.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
+// `npm run bench:scale` builds first: the statements are the ones the app runs.
+import postsQueries from '../dist/src/posts/posts.queries.js';
+
+const { listPosts } = postsQueries;
 
 /** The ratio of the main bench's default data: 1,000 users, 100,000 posts, 500,000 votes. */
 const USERS_PER_POST = 1 / 100;
@@ -57,30 +61,18 @@ const IDLE_WAIT_MS = 180_000;
 const SLOW_SECONDS = 15;
 
 /**
- * The app's list SQL, copied from src/posts/posts.service.ts (list()): the page of posts
- * first, then the vote count of those posts only. The run checks, through
- * pg_stat_statements, that the app sent exactly these texts (`sqlMatchesApp` below).
+ * The text of the app's list SQL, from the build itself (src/posts/posts.queries.ts):
+ * the page of posts first, then the vote count of those posts only. The run checks,
+ * through pg_stat_statements, that the app sent exactly these texts (`sqlMatchesApp`).
  */
-const POST_VIEW_COLUMNS = `
-  page.id, page.title, page.content, page.published, page.created_at, page.owner_id,
-  (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
-  owner.email AS owner_email, owner.created_at AS owner_created_at,
-  (SELECT count(*)::int FROM votes vote WHERE vote.post_id = page.id) AS votes`;
 function listSql({ search = false, cursor = false } = {}) {
-  const conditions = ['(post.published OR post.owner_id = $1)'];
-  let n = 3;
-  if (search) conditions.push(`post.title ILIKE $${++n} ESCAPE '\\'`);
-  if (cursor) {
-    n += 2;
-    conditions.push(
-      `(post.created_at, post.id) < (timestamptz 'epoch' + $${n - 1}::bigint * interval '1 microsecond', $${n})`,
-    );
-  }
-  return `SELECT ${POST_VIEW_COLUMNS}
-       FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
-             ORDER BY post.created_at DESC, post.id DESC LIMIT $2 OFFSET $3) page
-       JOIN users owner ON owner.id = page.owner_id
-       ORDER BY page.created_at DESC, page.id DESC`;
+  return listPosts({
+    viewerId: 0,
+    limit: 10,
+    skip: 0,
+    titlePattern: search ? '' : undefined,
+    after: cursor ? { createdAtMicros: '0', id: 1 } : undefined,
+  }).text;
 }
 
 /** The indexes this run drops at the largest size, with the migrations' definitions. */

@@ -1,55 +1,43 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { DestinationStream, Logger } from 'pino';
-import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
-import { appConfig, authConfig, databaseConfig } from './config/configuration';
-import { validateEnvironment } from './config/environment';
+import { FormBodyGuard } from './common/form-body.guard';
+import { ConfigurationModule } from './config/config.module';
+import type { Configuration } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
+import { EntranceModule } from './entrance/entrance.module';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
-import { FormBodyGuard } from './http/form-body.guard';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { PostsModule } from './posts/posts.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
 import { VotesModule } from './votes/votes.module';
 
-export interface AppModuleOptions {
-  /** Read `.env` from the working directory (on by default; tests turn it off). */
-  readEnvFile?: boolean;
-  /** Where the JSON log lines go instead of stdout (tests read them). */
-  logDestination?: DestinationStream;
-}
-
-interface AppModuleSettings extends AppModuleOptions {
+export interface AppModuleSettings {
+  /** The configuration, loaded and validated once (`loadConfiguration`). */
+  configuration: Configuration;
   /** The process's pino logger (see `createApp`). */
   logger: Logger;
 }
 
 @Module({})
 export class AppModule {
-  /** Built per call, so each app reads the environment as it is when it is created. */
-  static forRoot({ readEnvFile = true, logger }: AppModuleSettings): DynamicModule {
+  /** Built per app, so that each app of a test process gets its own configuration. */
+  static forRoot({ configuration, logger }: AppModuleSettings): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: !readEnvFile,
-          load: [appConfig, databaseConfig, authConfig],
-          validate: (env) => {
-            validateEnvironment(env);
-            return env;
-          },
-        }),
+        ConfigurationModule.forRoot(configuration),
         LoggingModule.forRoot(logger),
         LifecycleModule,
         ScheduleModule.forRoot(),
         DatabaseModule,
         RateLimitModule,
+        EntranceModule,
         HomeModule,
         AuthModule,
         UsersModule,

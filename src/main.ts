@@ -1,14 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
-import { appConfig, type AppConfig } from './config/configuration';
+import { APP_CONFIG, type AppConfig } from './config/configuration';
 import { loadEnvFile } from './config/environment';
 import { exitGracefullyOnSignals } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   loadEnvFile();
   const app = await createApp();
-  const { port, host, shutdown } = app.get<AppConfig>(appConfig.KEY);
+  const { port, host, shutdown } = app.get<AppConfig>(APP_CONFIG);
   await app.listen(port, host);
   // From here on (a signal during the start simply ends the process).
   exitGracefullyOnSignals(app, shutdown);

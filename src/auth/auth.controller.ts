@@ -1,11 +1,11 @@
 import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
-import { AcceptsFormBody } from '../http/form-body.guard';
-import { type ClientInfo, invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
-import type { AuthenticatedUser } from './authenticated-user';
+import { AcceptsFormBody } from '../common/form-body.guard';
+import { invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
+import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
-import { Client, CurrentUser, Public } from './decorators';
+import { Client, CurrentUser, Public } from '../common/identity/decorators';
 import { LoginDto, RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
 

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { authConfig, type AuthConfig } from '../config/configuration';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -11,7 +11,6 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
 import { LoginThrottleService } from './login-throttle.service';
-import { SessionsController } from './sessions.controller';
 
 @Module({
   imports: [
@@ -19,7 +18,7 @@ import { SessionsController } from './sessions.controller';
     SessionsModule,
     PassportModule.register({ session: false }),
     JwtModule.registerAsync({
-      inject: [authConfig.KEY],
+      inject: [AUTH_CONFIG],
       useFactory: (config: AuthConfig) => ({
         secret: config.jwtSecret,
         signOptions: { algorithm: 'HS256', expiresIn: config.accessTokenExpiresInSeconds },
@@ -27,7 +26,7 @@ import { SessionsController } from './sessions.controller';
       }),
     }),
   ],
-  controllers: [AuthController, SessionsController],
+  controllers: [AuthController],
   providers: [
     AuthService,
     LoginThrottleService,

@@ -4,13 +4,13 @@ import { compare, hash } from 'bcrypt';
 import { randomBytes } from 'node:crypto';
 import { invalidTokenException, ProblemException } from '../common/problem';
 import { MAX_ID } from '../common/validation.pipe';
-import { authConfig, type AuthConfig } from '../config/configuration';
-import { ClientInfo, RefreshedSession, SessionsService } from '../sessions/sessions.service';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
+import { RefreshedSession, SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
-import type { AccessTokenPayload, AuthenticatedUser } from './authenticated-user';
+import type { AccessTokenPayload, AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { TokenResponseDto } from './dto/login.dto';
 import { LoginThrottleService } from './login-throttle.service';
-import { PASSWORD_MAX_BYTES, passwordByteLength } from './password.validator';
+import { PASSWORD_MAX_BYTES, passwordByteLength } from '../common/identity/password.validator';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
@@ -32,7 +32,7 @@ export class AuthService implements OnModuleInit {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly jwt: JwtService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -3,8 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { invalidTokenException, ProblemException } from '../common/problem';
-import type { AuthenticatedUser } from './authenticated-user';
-import { IS_PUBLIC } from './decorators';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { IS_PUBLIC } from '../common/identity/decorators';
 
 /**
  * The answer to every request without a bearer token. Built once: it never changes, and

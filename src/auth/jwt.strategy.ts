@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { authConfig, type AuthConfig } from '../config/configuration';
-import type { AccessTokenPayload, AuthenticatedUser } from './authenticated-user';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
+import type { AccessTokenPayload, AuthenticatedUser } from '../common/identity/authenticated-user';
 import { AuthService } from './auth.service';
 
 /** Bearer tokens: HS256 with our secret only (no `none`, no algorithm confusion). */
@@ -11,7 +11,7 @@ import { AuthService } from './auth.service';
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     private readonly auth: AuthService,
-    @Inject(authConfig.KEY) config: AuthConfig,
+    @Inject(AUTH_CONFIG) config: AuthConfig,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),

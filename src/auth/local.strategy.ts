@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
-import type { AuthenticatedUser } from './authenticated-user';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { AuthService } from './auth.service';
 
 /** `POST /login`: the OAuth2 form's `username` is the e-mail. */

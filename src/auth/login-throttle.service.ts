@@ -1,45 +1,25 @@
-import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import { closeRedis, connectRedis, createRedisClient, fixedWindowLimiter } from '../common/redis-client';
 import { ProblemException } from '../common/problem';
-import { authConfig, type AuthConfig } from '../config/configuration';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
+import { Counters } from '../rate-limit/counters';
 
 /**
  * The brute-force limits of POST /login: failures per (e-mail, client address), and
  * attempts per client address, in a fixed window. rate-limiter-flexible rather than
  * @nestjs/throttler: the throttler counts every request and cannot count failures
  * only or forget a key after a success, which the contract asks for.
- * Counters live in Redis when REDIS_URL is set (shared by every instance), else in memory.
+ * The counters live where `Counters` keeps them (Redis when REDIS_URL is set).
  */
 @Injectable()
-export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(LoginThrottleService.name);
-  private readonly redis?: Redis;
+export class LoginThrottleService {
   private readonly failuresPerAccountAndClient: RateLimiterAbstract;
   private readonly attemptsPerClient: RateLimiterAbstract;
 
-  constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {
-    const { maxFailures, maxAttemptsPerClient, windowSeconds } = config.login;
-    if (config.redisUrl) {
-      // While Redis is away, the in-memory insurance limiter answers instead of logins hanging.
-      this.redis = createRedisClient(config.redisUrl, this.logger);
-    }
-    this.failuresPerAccountAndClient = fixedWindowLimiter(this.redis, 'login-failures', maxFailures, windowSeconds);
-    this.attemptsPerClient = fixedWindowLimiter(this.redis, 'login-attempts', maxAttemptsPerClient, windowSeconds);
-  }
-
-  async onModuleInit(): Promise<void> {
-    if (this.redis) {
-      await connectRedis(this.redis, this.logger, 'login limits count in memory');
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.redis) {
-      await closeRedis(this.redis);
-    }
+  constructor(counters: Counters, @Inject(AUTH_CONFIG) { login }: AuthConfig) {
+    this.failuresPerAccountAndClient = counters.fixedWindow('login-failures', login.maxFailures, login.windowSeconds);
+    this.attemptsPerClient = counters.fixedWindow('login-attempts', login.maxAttemptsPerClient, login.windowSeconds);
   }
 
   /**

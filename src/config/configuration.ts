@@ -1,34 +1,71 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigType, registerAs } from '@nestjs/config';
-import { validateEnvironment } from './environment';
+import { type EnvironmentVariables, trustProxySetting, validateEnvironment } from './environment';
 
-const environment = () => validateEnvironment(process.env);
+/**
+ * The service's configuration, built once per app from the validated environment
+ * (`loadConfiguration`) and injected by namespace: `@Inject(APP_CONFIG) config: AppConfig`.
+ * Nothing outside `config/` reads `process.env`.
+ */
+export const APP_CONFIG = 'configuration:app';
+export const DATABASE_CONFIG = 'configuration:database';
+export const AUTH_CONFIG = 'configuration:auth';
 
-export const appConfig = registerAs('app', () => {
-  const env = environment();
+export type AppConfig = ReturnType<typeof appSection>;
+export type DatabaseConfig = ReturnType<typeof databaseSection>;
+export type AuthConfig = ReturnType<typeof authSection>;
+
+export interface Configuration {
+  app: AppConfig;
+  database: DatabaseConfig;
+  auth: AuthConfig;
+}
+
+/** Validates the environment once (a bad value stops the start, naming the variable) and builds every namespace. */
+export function loadConfiguration(env: Record<string, unknown> = process.env): Configuration {
+  const variables = validateEnvironment(env);
+  return { app: appSection(variables), database: databaseSection(variables), auth: authSection(variables) };
+}
+
+/**
+ * The configuration `npm run openapi` builds the document with: fixed values, so the
+ * document depends on neither the caller's environment nor `.env`. Nothing connects to
+ * this URL, and the secret signs nothing.
+ */
+export function documentationConfiguration(): Configuration {
+  return loadConfiguration({
+    DATABASE_URL: 'postgres://openapi@127.0.0.1:9/openapi',
+    JWT_SECRET: 'used-only-to-write-openapi-json',
+    LOG_LEVEL: 'fatal',
+  });
+}
+
+function appSection(env: EnvironmentVariables) {
   return {
     nodeEnv: env.NODE_ENV,
     /** The version in package.json, shown by `GET /`. */
     version: packageVersion(),
     port: env.PORT,
     host: env.HOST,
-    dataDir: resolve(env.DATA_DIR),
-    logLevel: env.LOG_LEVEL,
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json') },
+    http: {
+      requestTimeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
+      /** Fastify's `trustProxy`: whose X-Forwarded-For decides `request.ip`. */
+      trustProxy: trustProxySetting(env.TRUST_PROXY),
+      /** Empty: no cross-origin browser calls. */
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    },
     shutdown: { delayMs: env.SHUTDOWN_DELAY_SECONDS * 1000, graceMs: env.SHUTDOWN_GRACE_SECONDS * 1000 },
-    /** Empty: no cross-origin browser calls. */
-    corsOrigins: env.CORS_ORIGINS.split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
     rateLimit: { max: env.RATE_LIMIT_MAX, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
-    /** Undefined: rate-limit counters live in this process's memory. */
+    /** Undefined: rate-limit and login counters live in this process's memory. */
     redisUrl: env.REDIS_URL,
   };
-});
+}
 
-export const databaseConfig = registerAs('database', () => {
-  const env = environment();
+function databaseSection(env: EnvironmentVariables) {
   return {
     /** Undefined: the app starts its own embedded PostgreSQL under `dataDir`. */
     url: env.DATABASE_URL,
@@ -37,10 +74,9 @@ export const databaseConfig = registerAs('database', () => {
     connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     dataDir: resolve(env.DATA_DIR),
   };
-});
+}
 
-export const authConfig = registerAs('auth', () => {
-  const env = environment();
+function authSection(env: EnvironmentVariables) {
   return {
     jwtSecret: env.JWT_SECRET ?? readOrCreateSecret(resolve(env.DATA_DIR)),
     accessTokenExpiresInSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
@@ -52,14 +88,8 @@ export const authConfig = registerAs('auth', () => {
       maxAttemptsPerClient: env.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
       windowSeconds: env.LOGIN_WINDOW_SECONDS,
     },
-    /** Undefined: login counters live in this process's memory. */
-    redisUrl: env.REDIS_URL,
   };
-});
-
-export type AppConfig = ConfigType<typeof appConfig>;
-export type DatabaseConfig = ConfigType<typeof databaseConfig>;
-export type AuthConfig = ConfigType<typeof authConfig>;
+}
 
 /** The project's package.json is above this file, in the sources and in the build alike. */
 function packageVersion(): string {

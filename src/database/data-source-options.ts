@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
-import { Post } from '../posts/post.entity';
-import { User } from '../users/user.entity';
-import { Vote } from '../votes/vote.entity';
-import { Session } from '../sessions/session.entity';
-
-export const ENTITIES = [User, Post, Vote, Session];
+/**
+ * Every entity of every feature, for the TypeORM CLI (`ormconfig.ts`): .ts on the sources,
+ * .js in the build. The app itself registers them with `autoLoadEntities` instead (each
+ * feature module's `TypeOrmModule.forFeature`), so this folder imports no feature.
+ */
+export const ENTITY_FILES = join(__dirname, '..', '**', '*.entity.{ts,js}');
 
 export interface ConnectionLimits {
   poolSize: number;
@@ -18,11 +18,15 @@ export interface ConnectionLimits {
 const DEFAULT_LIMITS: ConnectionLimits = { poolSize: 10, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000 };
 
 /** The one description of the database, shared by the app and the TypeORM CLI (`ormconfig.ts`). */
-export function buildDataSourceOptions(url: string, limits: ConnectionLimits = DEFAULT_LIMITS): DataSourceOptions {
+export function buildDataSourceOptions(
+  url: string,
+  limits: ConnectionLimits = DEFAULT_LIMITS,
+  entities: string[] = [],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     // .ts under Jest and the CLI on sources, .js in the build.
     migrations: [join(__dirname, 'migrations', '*.{ts,js}')],
     migrationsTableName: 'migrations',

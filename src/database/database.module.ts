@@ -1,13 +1,11 @@
-import { Module } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { databaseConfig, type DatabaseConfig } from '../config/configuration';
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DATABASE_CONFIG, type DatabaseConfig } from '../config/configuration';
 import { buildDataSourceOptions } from './data-source-options';
 import { DatabaseServer } from './database-server';
 import { ConnectionWatchdog } from './connection-watchdog';
 import { runPendingMigrations } from './migrate';
+import { Sql } from './sql';
 
 /** Past PostgreSQL's own statement_timeout, how long the client still waits for an answer. */
 const CLIENT_GRACE_MS = 1_000;
@@ -16,7 +14,7 @@ const CLIENT_GRACE_MS = 1_000;
   providers: [
     {
       provide: DatabaseServer,
-      inject: [databaseConfig.KEY],
+      inject: [DATABASE_CONFIG],
       useFactory: async (config: DatabaseConfig) => {
         const server = new DatabaseServer(config);
         await server.start();
@@ -28,15 +26,18 @@ const CLIENT_GRACE_MS = 1_000;
 })
 class DatabaseServerModule {}
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
-      inject: [DatabaseServer, databaseConfig.KEY],
+      inject: [DatabaseServer, DATABASE_CONFIG],
       useFactory: async (server: DatabaseServer, config: DatabaseConfig) => {
         await runPendingMigrations(server.url, config.connectTimeoutMs);
         return {
           ...buildDataSourceOptions(server.url, config),
+          // Each feature's TypeOrmModule.forFeature([...]) brings its entities: no list here.
+          autoLoadEntities: true,
           // Start-up fails fast with the reason instead of retrying for minutes.
           retryAttempts: 0,
         };
@@ -44,15 +45,14 @@ class DatabaseServerModule {}
     }),
   ],
   providers: [
+    Sql,
     {
       provide: ConnectionWatchdog,
-      inject: [getDataSourceToken(), databaseConfig.KEY],
-      useFactory: (dataSource: DataSource, config: DatabaseConfig) =>
-        new ConnectionWatchdog(
-          (dataSource.driver as PostgresDriver).master as Pool,
-          config.statementTimeoutMs + CLIENT_GRACE_MS,
-        ),
+      inject: [Sql, DATABASE_CONFIG],
+      useFactory: (sql: Sql, config: DatabaseConfig) =>
+        new ConnectionWatchdog(sql.pool, config.statementTimeoutMs + CLIENT_GRACE_MS),
     },
   ],
+  exports: [Sql],
 })
 export class DatabaseModule {}

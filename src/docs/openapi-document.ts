@@ -5,8 +5,8 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { pino } from 'pino';
 import { AppModule } from '../app.module';
 import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
-import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../config/environment';
-import { REQUEST_ID_HEADER } from '../logging/logging.module';
+import { documentationConfiguration } from '../config/configuration';
+import { REQUEST_ID_HEADER } from '../entrance/request-id';
 
 /** The groups of /docs and /redoc, in the order a newcomer needs them. */
 const TAGS: [name: string, description: string][] = [
@@ -114,28 +114,13 @@ export function serializeOpenApiDocument(document: OpenAPIObject): string {
 }
 
 /**
- * The app validates its configuration when its module is built, though the document
- * depends on none of it: fixed values keep the output independent of the caller's
- * environment (and of `.env`, which is not read). Nothing connects to this URL.
- */
-function useFixedEnvironment(): void {
-  for (const name of Object.keys(new EnvironmentVariables()).concat(OPTIONAL_VARIABLES)) {
-    delete process.env[name];
-  }
-  process.env.DATABASE_URL = 'postgres://openapi@127.0.0.1:9/openapi';
-  process.env.JWT_SECRET = 'used-only-to-write-openapi-json';
-  process.env.LOG_LEVEL = 'fatal';
-}
-
-/**
  * The document without a running app or database, for `npm run openapi`: Nest's preview
  * mode reads the modules and controllers but instantiates no provider, so nothing
- * connects. It sets the app's environment variables to fixed values.
+ * connects. Its configuration is fixed, so the document depends on no environment.
  */
 export async function createOpenApiDocumentOffline(): Promise<OpenAPIObject> {
-  useFixedEnvironment();
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ readEnvFile: false, logger: pino({ enabled: false }) }),
+    AppModule.forRoot({ configuration: documentationConfiguration(), logger: pino({ enabled: false }) }),
     new FastifyAdapter(),
     { preview: true, logger: false, abortOnError: false },
   );

@@ -3,8 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Public } from '../auth/decorators';
+import { Public } from '../common/identity/decorators';
 import { ApiProblemResponses } from '../common/api-problem';
+import { HealthCheckRoute } from '../common/health-check-route';
 import { ProblemException } from '../common/problem';
 import { Lifecycle } from '../lifecycle/lifecycle.service';
 
@@ -24,7 +25,6 @@ class ReadinessDto {
 const DATABASE_DOWN =
   'The database cannot be reached; the service keeps running and recovers when the database is back.';
 
-// Load balancers and orchestrators poll these: the rate limit does not count them (see ClientRateLimit).
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -36,6 +36,7 @@ export class HealthController {
   ) {}
 
   @Public()
+  @HealthCheckRoute()
   @Get()
   @ApiOperation({
     operationId: 'health_check',
@@ -50,6 +51,7 @@ export class HealthController {
   }
 
   @Public()
+  @HealthCheckRoute()
   @Get('ready')
   @ApiOperation({
     operationId: 'health_ready',

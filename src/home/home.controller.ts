@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/decorators';
-import { appConfig, type AppConfig } from '../config/configuration';
+import { Public } from '../common/identity/decorators';
+import { APP_CONFIG, type AppConfig } from '../config/configuration';
 
 class HomeLinksDto {
   @ApiProperty({ description: 'Swagger UI: try every route, log in with "Authorize".', example: '/docs' })
@@ -40,7 +40,7 @@ class HomeDto {
 export class HomeController {
   private readonly home: HomeDto;
 
-  constructor(@Inject(appConfig.KEY) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.home = {
       name: 'Posts API',
       version: config.version,

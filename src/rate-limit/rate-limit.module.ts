@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
-import { ClientRateLimit } from './client-rate-limit';
+import { Global, Module } from '@nestjs/common';
+import { Counters } from './counters';
 
-@Module({ providers: [ClientRateLimit], exports: [ClientRateLimit] })
+/** The counters behind every limit, shared by the features (login limits) and the entrance (request limit). */
+@Global()
+@Module({ providers: [Counters], exports: [Counters] })
 export class RateLimitModule {}

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Session } from './session.entity';
+import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
-/** The sessions table and its rules; the routes are in AuthModule (`/auth/...`) and UsersModule. */
+/** Sessions: the table, its rules, and `/auth/sessions`; logging in and out is AuthModule's. */
 @Module({
   imports: [TypeOrmModule.forFeature([Session])],
+  controllers: [SessionsController],
   providers: [SessionsService],
   exports: [SessionsService],
 })

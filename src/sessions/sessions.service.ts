@@ -3,16 +3,12 @@ import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { ProblemException } from '../common/problem';
-import { authConfig, type AuthConfig } from '../config/configuration';
-import { hotQuery } from '../database/hot-query';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
+import { Sql } from '../database/sql';
 import { Session } from './session.entity';
-
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
+import { findLiveSessionUser, insertSessionForCurrentCredentials } from './sessions.queries';
 
 export interface RefreshedSession {
   sessionId: number;
@@ -49,30 +45,26 @@ export class SessionsService {
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly sql: Sql,
   ) {}
 
   /**
    * Starts a session for a login; returns its id and its first refresh token, or
    * undefined when the user is gone or their credentials changed after the version the
-   * password check saw. One statement: FOR SHARE waits for a password change or a
-   * deletion in progress on the user's row and then sees its outcome, and holds either
-   * off until the session exists, so that it ends the session it raced.
+   * password check saw (see `insertSessionForCurrentCredentials`).
    */
   async start(userId: number, credentialVersion: number, client: ClientInfo): Promise<RefreshedSession | undefined> {
     const refreshToken = newRefreshToken();
-    const rows = await this.sessions.query<{ id: number }[]>(
-      `INSERT INTO sessions (user_id, refresh_token_hash, expires_at, user_agent, ip)
-       SELECT id, $3, $4, $5, $6 FROM users WHERE id = $1 AND credential_version = $2 FOR SHARE
-       RETURNING id`,
-      [
+    const rows = await this.sql.rows<{ id: number }>(
+      insertSessionForCurrentCredentials({
         userId,
         credentialVersion,
-        hashRefreshToken(refreshToken),
-        this.newExpiry(),
-        client.userAgent?.slice(0, 512) ?? null,
-        client.ip?.slice(0, 64) ?? null,
-      ],
+        refreshTokenHash: hashRefreshToken(refreshToken),
+        expiresAt: this.newExpiry(),
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+        ip: client.ip?.slice(0, 64) ?? null,
+      }),
     );
     return rows[0] && { sessionId: rows[0].id, userId, refreshToken };
   }
@@ -132,13 +124,8 @@ export class SessionsService {
 
   /** The user of a live session: the one lookup the guard makes per request. */
   async findLiveSessionUser(sessionId: number, userId: number): Promise<AuthenticatedUser | undefined> {
-    // Constant SQL, not a query builder: this runs on every authenticated request.
-    const rows = await hotQuery<{ id: number; email: string; created_at: Date }>(
-      this.sessions.manager.connection,
-      `SELECT u.id, u.email, u.created_at
-       FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-      [sessionId, userId],
+    const rows = await this.sql.rows<{ id: number; email: string; created_at: Date }>(
+      findLiveSessionUser(sessionId, userId),
     );
     const row = rows[0];
     return row && { id: row.id, email: row.email, createdAt: row.created_at, sessionId };

@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { CurrentUser, Public } from '../auth/decorators';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { CurrentUser, Public } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';

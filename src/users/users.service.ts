@@ -2,9 +2,9 @@ import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundExce
 import { InjectRepository } from '@nestjs/typeorm';
 import { compare, hash } from 'bcrypt';
 import { Repository } from 'typeorm';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { PASSWORD_MAX_BYTES, passwordByteLength } from '../auth/password.validator';
-import { authConfig, type AuthConfig } from '../config/configuration';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { PASSWORD_MAX_BYTES, passwordByteLength } from '../common/identity/password.validator';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
 import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -15,7 +15,7 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly sessions: SessionsService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   async register({ email, password }: CreateUserDto): Promise<User> {

@@ -1,8 +1,8 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { CurrentUser } from '../auth/decorators';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { CurrentUser } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
 import { VoteDto, VoteResultDto } from './dto/vote.dto';
 import { VotesService } from './votes.service';

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
-import type { AppModuleOptions } from '../../src/app.module';
-import { createApp } from '../../src/app.setup';
+import { createApp, type CreateAppOptions } from '../../src/app.setup';
 import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../../src/config/environment';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -73,8 +72,8 @@ export function setTestEnvironment(overrides: Record<string, string | undefined>
 }
 
 /** Starts the real app (the same `createApp` as `main.ts`) and waits until Fastify is ready. */
-export async function startApp(options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
-  const app = await createApp({ readEnvFile: false, ...options });
+export async function startApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const app = await createApp(options);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
@@ -83,7 +82,7 @@ export async function startApp(options: AppModuleOptions = {}): Promise<NestFast
 /** The app on a database of its own. */
 export async function createTestApp(
   env: Record<string, string | undefined> = {},
-  options: AppModuleOptions = {},
+  options: CreateAppOptions = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   setTestEnvironment({ DATABASE_URL: database.url, ...env });

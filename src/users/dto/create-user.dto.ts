@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsString } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
 import { NoLookalikeCharacters } from '../../common/lookalike-characters';
-import { IsPassword } from '../../auth/password.validator';
+import { IsPassword } from '../../common/identity/password.validator';
 
 export const normalizeEmail = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { IsPassword } from '../../auth/password.validator';
+import { IsPassword } from '../../common/identity/password.validator';
 
 export class ChangePasswordDto {
   @ApiProperty({ description: 'The password now.', format: 'password', example: 'correct horse battery staple' })

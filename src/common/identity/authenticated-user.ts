@@ -9,6 +9,12 @@ export interface AuthenticatedUser {
   credentialVersion?: number;
 }
 
+/** Where a request comes from, as recorded with a session. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
 /** The claims of an access token. */
 export interface AccessTokenPayload {
   sub: string;

@@ -1,7 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../sessions/sessions.service';
-import type { AuthenticatedUser } from './authenticated-user';
+import type { AuthenticatedUser, ClientInfo } from './authenticated-user';
 
 export const IS_PUBLIC = 'isPublic';
 

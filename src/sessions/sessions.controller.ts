@@ -2,9 +2,9 @@ import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@ne
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
-import { SessionsService } from '../sessions/sessions.service';
-import type { AuthenticatedUser } from './authenticated-user';
-import { CurrentUser } from './decorators';
+import { SessionsService } from './sessions.service';
+import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { CurrentUser } from '../common/identity/decorators';
 import { SessionResponseDto } from './dto/session-response.dto';
 
 @ApiTags('auth')

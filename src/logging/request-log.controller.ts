@@ -1,0 +1,53 @@
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Level, Logger } from 'pino';
+import { isHealthCheckRoute } from '../common/health-check-route';
+import { loggableUrl } from './redact';
+
+function levelFor(status: number, request: FastifyRequest): Level {
+  if (status >= 500) {
+    return 'error';
+  }
+  // Load balancers poll the health checks every few seconds.
+  return status < 400 && isHealthCheckRoute(request) ? 'debug' : 'info';
+}
+
+/**
+ * Fastify's request logging, one line per request when it ends: its id (also in the
+ * X-Request-Id response header), method, URL (secret-looking query values masked),
+ * route, client, status and latency. Nothing is built when the level is off, and
+ * Fastify's own per-request child loggers are not used (its logger stays off).
+ */
+export class RequestLogController extends LogController {
+  constructor(private readonly logger: Logger) {
+    super();
+  }
+
+  override incomingRequest(): void {
+    // One line per request, when it is done.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const route = request.routeOptions.url;
+    const status = reply.statusCode;
+    const level = error ? 'error' : levelFor(status, request);
+    if (!this.logger.isLevelEnabled(level)) {
+      return;
+    }
+    const responseTime = Math.round(reply.elapsedTime * 10) / 10;
+    const url = loggableUrl(request.url);
+    this.logger[level](
+      {
+        reqId: request.id,
+        method: request.method,
+        url,
+        route: route ?? null,
+        status,
+        responseTime,
+        client: request.ip,
+        userAgent: request.headers['user-agent'],
+        ...(error && { err: error }),
+      },
+      `${request.method} ${route ?? url} ${status} ${responseTime}ms`,
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import { type DestinationStream, type LevelWithSilent, type Logger, pino, stdTimeFunctions } from 'pino';
+import type { AppConfig } from '../config/configuration';
+import type { LogLevelName } from '../config/environment';
+import { REDACTED, redactDeep, redactSecrets } from './redact';
+
+const PINO_LEVELS: Record<LogLevelName, LevelWithSilent> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+/**
+ * The one pino logger of the process: for the request lines (`RequestLogController`)
+ * and, through nestjs-pino, Nest's. Every string of every line goes through `redactSecrets` (a
+ * second line of defence: headers and bodies are never logged in the first place).
+ */
+export function createRootLogger(log: AppConfig['log'], destination?: DestinationStream): Logger {
+  const pretty = !destination && log.format === 'pretty';
+  return pino(
+    {
+      level: PINO_LEVELS[log.level],
+      timestamp: stdTimeFunctions.isoTime,
+      serializers: {
+        err: (error: { name?: string; message?: string; stack?: string; code?: unknown }) => ({
+          type: error.name,
+          message: redactSecrets(String(error.message ?? '')),
+          stack: redactSecrets(String(error.stack ?? '')),
+          code: error.code,
+        }),
+      },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.access_token', '*.refresh_token'],
+        censor: REDACTED,
+      },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((argument: unknown) => redactDeep(argument)) as Parameters<typeof method>);
+        },
+      },
+      ...(pretty && {
+        transport: {
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        },
+      }),
+    },
+    destination,
+  );
+}

@@ -1,0 +1,90 @@
+import { Placeholders, type Statement } from '../database/sql';
+
+// The post reads are constant SQL rather than query builders: building the SQL took
+// about 8% of the CPU of an authenticated GET (profiled under autocannon).
+
+/** A post as the API shows it, with its owner and its vote count. */
+export interface PostViewRow {
+  id: number;
+  title: string;
+  content: string;
+  published: boolean;
+  created_at: Date;
+  /** `created_at` in microseconds since the epoch (bigint, as text): exact, for cursors. */
+  created_at_us: string;
+  owner_id: number;
+  owner_email: string;
+  owner_created_at: Date;
+  votes: number;
+}
+
+const POST_VIEW_COLUMNS = `
+  page.id, page.title, page.content, page.published, page.created_at, page.owner_id,
+  (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
+  owner.email AS owner_email, owner.created_at AS owner_created_at,
+  (SELECT count(*)::int FROM votes vote WHERE vote.post_id = page.id) AS votes`;
+
+export interface ListPostsParameters {
+  viewerId: number;
+  limit: number;
+  skip: number;
+  /** A LIKE pattern, already escaped (see `escapeLikePattern`). */
+  titlePattern?: string;
+  /** Only posts after this one in the list order (keyset paging). */
+  after?: { createdAtMicros: string; id: number };
+}
+
+/**
+ * A page of the list, newest first, of the posts the viewer sees (published ones and
+ * their own drafts). The page is picked first, then only its posts' votes are counted.
+ * `npm run bench:scale` EXPLAINs this same statement.
+ */
+export function listPosts({ viewerId, limit, skip, titlePattern, after }: ListPostsParameters): Statement {
+  const $ = new Placeholders();
+  const conditions = [`(post.published OR post.owner_id = ${$.add(viewerId)})`];
+  const [limitAt, skipAt] = [$.add(limit), $.add(skip)];
+  if (titlePattern !== undefined) {
+    conditions.push(`post.title ILIKE ${$.add(titlePattern)} ESCAPE '\\'`);
+  }
+  if (after) {
+    conditions.push(
+      `(post.created_at, post.id) < (timestamptz 'epoch' + ${$.add(after.createdAtMicros)}::bigint * interval '1 microsecond', ${$.add(after.id)})`,
+    );
+  }
+  return {
+    text: `SELECT ${POST_VIEW_COLUMNS}
+       FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
+             ORDER BY post.created_at DESC, post.id DESC LIMIT ${limitAt} OFFSET ${skipAt}) page
+       JOIN users owner ON owner.id = page.owner_id
+       ORDER BY page.created_at DESC, page.id DESC`,
+    values: $.values,
+  };
+}
+
+const FIND_VISIBLE_POST = `SELECT ${POST_VIEW_COLUMNS}
+       FROM posts page JOIN users owner ON owner.id = page.owner_id
+       WHERE page.id = $2 AND (page.published OR page.owner_id = $1)`;
+
+/** One post, if the viewer sees it. */
+export function findVisiblePost(viewerId: number, id: number): Statement {
+  return { text: FIND_VISIBLE_POST, values: [viewerId, id] };
+}
+
+const INSERT_POST_OF_LIVE_OWNER = `INSERT INTO posts (title, content, published, owner_id)
+       SELECT $1, $2, $3, id FROM users WHERE id = $4 FOR KEY SHARE
+       RETURNING id`;
+
+/**
+ * Writes a post only while its owner exists, in one statement: FOR KEY SHARE on the
+ * owner's row waits for an account deletion in progress and then sees it (no row, no
+ * post), and holds a later deletion off until the post exists, so that the deletion
+ * takes the post along. No row back: the owner is gone.
+ */
+export function insertPostOfLiveOwner(post: {
+  title: string;
+  content: string;
+  published: boolean;
+  ownerId: number;
+}): Statement {
+  return { text: INSERT_POST_OF_LIVE_OWNER, values: [post.title, post.content, post.published, post.ownerId] };
+}
