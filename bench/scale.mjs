@@ -731,7 +731,7 @@ function scaleMarkdown(r) {
   out.push("### EXPLAIN (ANALYZE, BUFFERS) of the app's SQL");
   out.push('');
   out.push(
-    "The statements `posts.service.ts` sends, with the same parameters as the requests above (bound, like the app's unnamed statements), second of two runs. " +
+    "The statements `posts.queries.ts` builds and the app sends, with the same parameters as the requests above (bound, like the app's unnamed statements), second of two runs. " +
       '"read" counts the rows a scan node produced plus those its filter removed, over all loops. ' +
       `The texts were ${r.sizes.every((z) => z.sqlMatchesApp.all) ? 'found verbatim in pg_stat_statements after the requests: the app ran exactly this SQL' : '**not all found in pg_stat_statements** (see scale-results.json)'}.`,
   );
