@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { compare, hash } from 'bcrypt';
+import { hash } from 'bcrypt';
 import { randomBytes } from 'node:crypto';
 import { invalidTokenException, ProblemException } from '../common/problem';
 import { MAX_ID } from '../common/validation.pipe';
@@ -10,7 +10,7 @@ import { UsersService } from '../users/users.service';
 import type { AccessTokenPayload, AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { TokenResponseDto } from './dto/login.dto';
 import { LoginThrottleService } from './login-throttle.service';
-import { PASSWORD_MAX_BYTES, passwordByteLength } from '../common/identity/password.validator';
+import { passwordMatches } from '../common/identity/password.validator';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
 
@@ -46,9 +46,8 @@ export class AuthService implements OnModuleInit {
   async verifyCredentials(email: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
     await this.throttle.beginAttempt(email, clientIp);
     const user = await this.users.findByEmailWithPasswordHash(email);
-    const matches = await compare(password, user?.passwordHash ?? this.dummyPasswordHash);
-    // bcrypt ignores bytes past 72: a longer password must never match a shorter one.
-    if (!user || !matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
+    const matches = await passwordMatches(password, user?.passwordHash ?? this.dummyPasswordHash);
+    if (!user || !matches) {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
     await this.throttle.recordSuccess(email, clientIp);

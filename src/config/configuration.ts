@@ -43,7 +43,6 @@ export function documentationConfiguration(): Configuration {
 
 function appSection(env: EnvironmentVariables) {
   return {
-    nodeEnv: env.NODE_ENV,
     /** The version in package.json, shown by `GET /`. */
     version: packageVersion(),
     port: env.PORT,

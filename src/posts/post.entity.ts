@@ -6,7 +6,8 @@ import { User } from '../users/user.entity';
 @Index('posts_created_at_id_idx', { synchronize: false })
 // Trigram GIN index for the substring search; TypeORM cannot describe it either.
 @Index('posts_title_trgm_idx', { synchronize: false })
-export class Post {
+/** A row of `posts` (named apart from Nest's `@Post()` decorator, which the controllers use). */
+export class PostEntity {
   @PrimaryGeneratedColumn({ primaryKeyConstraintName: 'posts_pkey' })
   id: number;
 

@@ -7,7 +7,7 @@ import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
 import { Sql } from '../database/sql';
 import { decodePostCursor, encodePostCursor } from './post-cursor';
-import { Post } from './post.entity';
+import { PostEntity } from './post.entity';
 import { findVisiblePost, insertPostOfLiveOwner, listPosts, type PostViewRow } from './posts.queries';
 
 export interface PostPage {
@@ -24,7 +24,7 @@ export function escapeLikePattern(text: string): string {
 @Injectable()
 export class PostsService {
   constructor(
-    @InjectRepository(Post) private readonly posts: Repository<Post>,
+    @InjectRepository(PostEntity) private readonly posts: Repository<PostEntity>,
     private readonly sql: Sql,
   ) {}
 

@@ -1,9 +1,9 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { compare, hash } from 'bcrypt';
+import { hash } from 'bcrypt';
 import { Repository } from 'typeorm';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { PASSWORD_MAX_BYTES, passwordByteLength } from '../common/identity/password.validator';
+import { passwordMatches } from '../common/identity/password.validator';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
 import { SessionsService } from '../sessions/sessions.service';
@@ -98,8 +98,7 @@ export class UsersService {
       where: { id: userId },
       select: { id: true, passwordHash: true, credentialVersion: true },
     });
-    const matches = user !== null && (await compare(password, user.passwordHash));
-    if (!user || !matches || passwordByteLength(password) > PASSWORD_MAX_BYTES) {
+    if (!user || !(await passwordMatches(password, user.passwordHash))) {
       throw new ForbiddenException(detail);
     }
     return user.credentialVersion;

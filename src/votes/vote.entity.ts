@@ -1,5 +1,5 @@
 import { Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Post } from '../posts/post.entity';
+import { PostEntity } from '../posts/post.entity';
 import { User } from '../users/user.entity';
 
 @Entity({ name: 'votes' })
@@ -16,7 +16,7 @@ export class Vote {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'votes_user_id_fkey' })
   user: User;
 
-  @ManyToOne(() => Post, { onDelete: 'CASCADE' })
+  @ManyToOne(() => PostEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'post_id', foreignKeyConstraintName: 'votes_post_id_fkey' })
-  post: Post;
+  post: PostEntity;
 }

@@ -1,3 +1,4 @@
+import { compare } from 'bcrypt';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 
 export const PASSWORD_MIN_BYTES = 8;
@@ -27,4 +28,13 @@ export function IsPassword(options?: ValidationOptions): PropertyDecorator {
             : `${property} must be ${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes of UTF-8 (it is ${passwordByteLength(value)} bytes)`,
       },
     });
+}
+
+/**
+ * Whether a password matches a bcrypt hash. bcrypt ignores bytes past 72, so a longer
+ * password never matches (it would match its own first 72 bytes).
+ */
+export async function passwordMatches(password: string, passwordHash: string): Promise<boolean> {
+  const matches = await compare(password, passwordHash);
+  return matches && passwordByteLength(password) <= PASSWORD_MAX_BYTES;
 }
