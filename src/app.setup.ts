@@ -10,8 +10,6 @@ import { setUpDocs } from './docs/docs.setup';
 import { Entrance } from './entrance/entrance';
 import { createRootLogger } from './logging/root-logger';
 
-export { BODY_LIMIT_BYTES } from './entrance/entrance';
-
 export interface CreateAppOptions {
   /** Where the JSON log lines go instead of stdout (tests read them). */
   logDestination?: DestinationStream;

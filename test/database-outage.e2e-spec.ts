@@ -1,41 +1,36 @@
 import { Pool } from 'pg';
-import request from 'supertest';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TcpProxy } from './support/tcp-proxy';
-import {
-  createTestDatabase,
-  expectProblem,
-  registerUser,
-  setTestEnvironment,
-  startApp,
-  TEST_PASSWORD,
-} from './support/test-app';
+import { createTestApps, expectProblem, registerUser, TEST_PASSWORD, TestApp } from './support/test-app';
 
 describe('When the database goes away', () => {
   let proxy: TcpProxy;
-  let app: NestFastifyApplication;
-  let dropDatabase: () => Promise<void>;
+  let t: TestApp;
   let token: string;
-  const http = () => request(app.getHttpServer());
+  const http = () => t.http();
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    dropDatabase = database.drop;
-    const url = new URL(database.url);
-    proxy = new TcpProxy(url.hostname, Number(url.port));
-    await proxy.start();
-    url.port = String(proxy.port);
-    setTestEnvironment({ DATABASE_URL: url.toString() });
-    app = await startApp();
+    [t] = await createTestApps(
+      1,
+      {},
+      {
+        // The app reaches its database through a proxy the tests cut and restore.
+        connectThrough: async (databaseUrl) => {
+          const url = new URL(databaseUrl);
+          proxy = new TcpProxy(url.hostname, Number(url.port));
+          await proxy.start();
+          url.port = String(proxy.port);
+          return url.toString();
+        },
+      },
+    );
 
     ({ token } = await registerUser({ http }, 'outage@example.com'));
   });
 
   afterAll(async () => {
     await proxy.start().catch(() => undefined);
-    await app.close();
+    await t.close();
     await proxy.stop();
-    await dropDatabase();
   });
 
   it('answers 503 problem+json with Retry-After, and /health says the database is down', async () => {

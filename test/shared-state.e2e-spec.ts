@@ -1,32 +1,17 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
-import {
-  createTestDatabase,
-  expectProblem,
-  logIn,
-  registerUser,
-  setTestEnvironment,
-  startApp,
-  TEST_PASSWORD,
-} from './support/test-app';
+import { createTestApps, expectProblem, logIn, registerUser, TEST_PASSWORD, TestApp } from './support/test-app';
 
 /** Two instances of the service, as behind a load balancer: two Nest apps on one PostgreSQL. */
 function twoInstances(env: Record<string, string> = {}) {
-  const instances: NestFastifyApplication[] = [];
-  let dropDatabase: () => Promise<void>;
-  const http = (index: 0 | 1) => () => request(instances[index].getHttpServer());
+  let instances: TestApp[] = [];
+  const http = (index: 0 | 1) => () => instances[index].http();
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    dropDatabase = database.drop;
-    setTestEnvironment({ DATABASE_URL: database.url, ...env });
-    instances.push(await startApp(), await startApp());
+    instances = await createTestApps(2, env);
   });
 
   afterAll(async () => {
-    await Promise.all(instances.map((app) => app.close()));
-    await dropDatabase();
+    await Promise.all(instances.map((instance) => instance.close()));
   });
 
   return { a: { http: http(0) }, b: { http: http(1) } };

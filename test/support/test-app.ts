@@ -5,17 +5,45 @@ import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { createApp, type CreateAppOptions } from '../../src/app.setup';
 import { EnvironmentVariables, OPTIONAL_VARIABLES } from '../../src/config/environment';
+import { problemBreaches } from './problem';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_PASSWORD = 'correct horse battery staple';
 
+/** One instance of the real app, driven over HTTP (supertest) and looked at through its database. */
 export interface TestApp {
-  app: NestFastifyApplication;
+  /** The running instance; a new one after `restart()` or `stop()` and `start()`. */
+  readonly app: NestFastifyApplication;
   http: () => TestAgent;
-  /** A pool on the app's database, to look at the tables directly. */
+  /** A pool on the app's database, to look at the tables directly (one pool for a group of instances). */
   db: Pool;
   databaseUrl: string;
+  /** Closes this instance and, once every instance of its group is closed, the pool and the database. */
   close: () => Promise<void>;
+  /** Closes the app only: the database (or DATA_DIR) stays for `start()`. */
+  stop: () => Promise<void>;
+  /** Starts the stopped app again, with the environment and options it was created with. */
+  start: () => Promise<void>;
+  /** `stop()`, then `start()`. */
+  restart: () => Promise<void>;
+}
+
+/** An instance started with `freshDatabase: false`: the app finds (or starts) its database itself. */
+export type TestAppWithoutDatabase = Omit<TestApp, 'db' | 'databaseUrl'>;
+
+export interface TestAppsOptions {
+  /** Passed to every instance's `createApp` (a log destination, ...). */
+  appOptions?: CreateAppOptions;
+  /**
+   * The DATABASE_URL the instances get instead of the fresh database's own, for a test that puts
+   * something in between (a TCP proxy it can cut). The pool of `db` still goes straight to the database.
+   */
+  connectThrough?: (databaseUrl: string) => string | Promise<string>;
+  /**
+   * false: no fresh database and no DATABASE_URL from the harness, for a test of how the app finds
+   * its own database (set DATA_DIR and DATABASE_URL: undefined in `env`). The handles have no `db`.
+   */
+  freshDatabase?: boolean;
 }
 
 function databaseUrlFor(database: string): string {
@@ -28,6 +56,10 @@ function databaseUrlFor(database: string): string {
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = new Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 1 });
+  // pool.end() does not wait for its last client to close: when the run ends right after the
+  // last file's drop, stopping the server can still reach that client, and an 'error' without
+  // a listener would crash Jest.
+  admin.on('error', () => undefined);
   await admin.query(`CREATE DATABASE ${name}`);
   return {
     url: databaseUrlFor(name),
@@ -46,7 +78,7 @@ const ORIGINAL_ENV = { ...process.env };
  * environment, less anything the app reads from it, plus test defaults and overrides
  * (undefined removes a variable). Nothing leaks from one app of a file to the next.
  */
-export function setTestEnvironment(overrides: Record<string, string | undefined> = {}): void {
+function setTestEnvironment(overrides: Record<string, string | undefined> = {}): void {
   for (const name of Object.keys(process.env)) {
     delete process.env[name];
   }
@@ -72,11 +104,118 @@ export function setTestEnvironment(overrides: Record<string, string | undefined>
 }
 
 /** Starts the real app (the same `createApp` as `main.ts`) and waits until Fastify is ready. */
-export async function startApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+async function startApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const app = await createApp(options);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/**
+ * `count` instances of the app, as behind a load balancer: one environment (the test defaults
+ * plus `env`; undefined removes a variable) and one fresh database, dropped when the last
+ * instance is closed. The instances start one after the other, as deployments roll out.
+ * Every spec gets its apps here (or from `createTestApp`, the one-instance case).
+ */
+export async function createTestApps(
+  count: number,
+  env: Record<string, string | undefined>,
+  options: TestAppsOptions & { freshDatabase: false },
+): Promise<TestAppWithoutDatabase[]>;
+export async function createTestApps(
+  count: number,
+  env?: Record<string, string | undefined>,
+  options?: TestAppsOptions,
+): Promise<TestApp[]>;
+export async function createTestApps(
+  count: number,
+  env: Record<string, string | undefined> = {},
+  { appOptions = {}, connectThrough, freshDatabase = true }: TestAppsOptions = {},
+): Promise<TestApp[] | TestAppWithoutDatabase[]> {
+  const database = freshDatabase ? await createTestDatabase() : undefined;
+  const db = database && new Pool({ connectionString: database.url, max: 2 });
+  // The final DROP DATABASE ... WITH (FORCE) may end a connection the pool is still closing.
+  db?.on('error', () => undefined);
+  let open = count;
+  const release = async () => {
+    open -= 1;
+    if (open === 0) {
+      await db?.end();
+      await database?.drop();
+    }
+  };
+  let appEnv = env;
+  if (database) {
+    appEnv = { DATABASE_URL: connectThrough ? await connectThrough(database.url) : database.url, ...env };
+  }
+  const start = async () => {
+    // Again at each start: another group of the same file may have set its own since.
+    setTestEnvironment(appEnv);
+    return startApp(appOptions);
+  };
+
+  const instances: TestApp[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      instances.push(instanceOf(await start(), start, release, db as Pool, database?.url as string));
+    }
+  } catch (error) {
+    // Close what started, then drop the database: the instance that failed holds nothing.
+    open = instances.length + 1;
+    await Promise.allSettled(instances.map((instance) => instance.close()));
+    await release().catch(() => undefined);
+    throw error;
+  }
+  return instances;
+}
+
+function instanceOf(
+  first: NestFastifyApplication,
+  launch: () => Promise<NestFastifyApplication>,
+  release: () => Promise<void>,
+  db: Pool,
+  databaseUrl: string,
+): TestApp {
+  let running: NestFastifyApplication | undefined = first;
+  let closed = false;
+  const current = () => {
+    if (!running) {
+      throw new Error('The app is stopped: start() it first');
+    }
+    return running;
+  };
+  const stop = async () => {
+    const app = running;
+    running = undefined;
+    await app?.close();
+  };
+  const start = async () => {
+    if (running || closed) {
+      throw new Error(`The app is ${closed ? 'closed' : 'running'}: nothing to start`);
+    }
+    running = await launch();
+  };
+  return {
+    get app() {
+      return current();
+    },
+    http: () => request(current().getHttpServer()),
+    db,
+    databaseUrl,
+    stop,
+    start,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    close: async () => {
+      await stop();
+      if (!closed) {
+        closed = true;
+        await release();
+      }
+    },
+  };
 }
 
 /** The app on a database of its own. */
@@ -84,23 +223,8 @@ export async function createTestApp(
   env: Record<string, string | undefined> = {},
   options: CreateAppOptions = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
-  setTestEnvironment({ DATABASE_URL: database.url, ...env });
-  const app = await startApp(options);
-  const db = new Pool({ connectionString: database.url, max: 2 });
-  // The final DROP DATABASE ... WITH (FORCE) may end a connection the pool is still closing.
-  db.on('error', () => undefined);
-  return {
-    app,
-    http: () => request(app.getHttpServer()),
-    db,
-    databaseUrl: database.url,
-    close: async () => {
-      await app.close();
-      await db.end();
-      await database.drop();
-    },
-  };
+  const [instance] = await createTestApps(1, env, { appOptions: options });
+  return instance;
 }
 
 export interface TestSession {
@@ -165,17 +289,14 @@ export async function snapshotTables(db: Pool): Promise<Record<string, unknown[]
   return snapshot;
 }
 
-/** Asserts the answer is RFC 9457 problem details with this status. */
+/** Asserts the answer is RFC 9457 problem details with this status (the rule is in ./problem.ts). */
 export function expectProblem(response: request.Response, status: number): void {
-  expect(response.status).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(response.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-    }),
+  const breaches = problemBreaches(
+    { status: response.status, contentType: response.headers['content-type'], body: response.body },
+    status,
   );
-  expect(response.body.detail.length).toBeGreaterThan(0);
+  if (breaches.length > 0) {
+    const answer = `${response.status} ${response.headers['content-type'] ?? '(no Content-Type)'} ${response.text}`;
+    throw new Error(`Expected ${status} problem+json:\n  ${breaches.join('\n  ')}\nGot: ${answer.slice(0, 600)}`);
+  }
 }

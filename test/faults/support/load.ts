@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Agent, IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { isProblemAnswer, ProblemAnswer, problemBreaches } from '../../support/problem';
 
 /** What became of one HTTP request: a status, or the error that came instead of one. */
 export interface Outcome {
@@ -127,23 +128,20 @@ function parseBody(headers: IncomingHttpHeaders, text: string): unknown {
   return text;
 }
 
-/** Whether the answer is RFC 9457 problem details with this status. */
+function problemAnswerOf(outcome: Outcome): ProblemAnswer {
+  return { status: outcome.status, contentType: outcome.headers['content-type'], body: outcome.body };
+}
+
+/** Whether the answer is RFC 9457 problem details with this status (the rule is in test/support/problem.ts). */
 export function isProblem(outcome: Outcome, status: number): boolean {
-  return (
-    outcome.status === status &&
-    /^application\/problem\+json/.test(outcome.headers['content-type'] ?? '') &&
-    typeof outcome.body === 'object' &&
-    outcome.body !== null &&
-    outcome.body.status === status &&
-    typeof outcome.body.detail === 'string' &&
-    outcome.body.detail.length > 0
-  );
+  return isProblemAnswer(problemAnswerOf(outcome), status);
 }
 
 /** Throws with the whole outcome unless it is problem+json with this status. */
 export function expectProblem(outcome: Outcome, status: number): Outcome {
-  if (!isProblem(outcome, status)) {
-    throw new Error(`Expected ${status} problem+json: ${describeOutcome(outcome)}`);
+  const breaches = problemBreaches(problemAnswerOf(outcome), status);
+  if (breaches.length > 0) {
+    throw new Error(`Expected ${status} problem+json (${breaches.join('; ')}): ${describeOutcome(outcome)}`);
   }
   return outcome;
 }
