@@ -301,51 +301,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ChangePasswordDto: {
-            /**
-             * Format: password
-             * @description The password now.
-             * @example correct horse battery staple
-             */
-            current_password: string;
-            /**
-             * Format: password
-             * @description The new password: 8 to 72 bytes of UTF-8.
-             * @example tr0ub4dor and three more words
-             */
-            new_password: string;
-        };
-        CreatePostDto: {
-            /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
-             */
-            title: string;
-            /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
-             */
-            content: string;
-            /**
-             * @description Whether other users see the post (default true).
-             * @example true
-             */
-            published?: boolean;
-        };
-        CreateUserDto: {
-            /**
-             * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
-             * @example alice@example.com
-             */
-            email: string;
-            /**
-             * Format: password
-             * @description 8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).
-             * @example correct horse battery staple
-             */
-            password: string;
-        };
-        DeleteAccountDto: {
+        AccountDeletion: {
             /**
              * Format: password
              * @description The password, to confirm.
@@ -353,74 +309,7 @@ export interface components {
              */
             password: string;
         };
-        FieldErrorDto: {
-            /**
-             * @description The field, query parameter or path parameter that is wrong.
-             * @example title
-             */
-            field: string;
-            /**
-             * @description What is wrong with it, and so what to send instead.
-             * @example title must be 1 to 200 characters after trimming
-             */
-            message: string;
-        };
-        HealthDto: {
-            /**
-             * @description The service answers.
-             * @example ok
-             * @enum {string}
-             */
-            status: "ok";
-            /**
-             * @description The database answers too.
-             * @example up
-             * @enum {string}
-             */
-            database: "up";
-        };
-        HomeDto: {
-            /**
-             * @description The name of the service.
-             * @example Posts API
-             */
-            name: string;
-            /**
-             * @description Its version.
-             * @example 0.1.0
-             */
-            version: string;
-            /**
-             * @description Where to begin.
-             * @example Register with POST /users, log in with POST /login, then send the access_token as a bearer token.
-             */
-            message: string;
-            /** @description The docs, the document and the health check. */
-            links: components["schemas"]["HomeLinksDto"];
-        };
-        HomeLinksDto: {
-            /**
-             * @description Swagger UI: try every route, log in with "Authorize".
-             * @example /docs
-             */
-            docs: string;
-            /**
-             * @description The same document as a readable reference.
-             * @example /redoc
-             */
-            redoc: string;
-            /**
-             * @description The OpenAPI 3 document, for client generators.
-             * @example /openapi.json
-             */
-            openapi: string;
-            /**
-             * @description Liveness and database check.
-             * @example /health
-             */
-            health: string;
-        };
-        LoginDto: {
+        Credentials: {
             /**
              * @description The e-mail address of the account.
              * @example alice@example.com
@@ -453,7 +342,77 @@ export interface components {
              */
             client_secret?: string;
         };
-        PostResponseDto: {
+        FieldError: {
+            /**
+             * @description The field, query parameter or path parameter that is wrong.
+             * @example title
+             */
+            field: string;
+            /**
+             * @description What is wrong with it, and so what to send instead.
+             * @example title must be 1 to 200 characters after trimming
+             */
+            message: string;
+        };
+        Health: {
+            /**
+             * @description The service answers.
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
+            /**
+             * @description The database answers too.
+             * @example up
+             * @enum {string}
+             */
+            database: "up";
+        };
+        NewPost: {
+            /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content: string;
+            /**
+             * @description Whether other users see the post (default true).
+             * @example true
+             */
+            published?: boolean;
+        };
+        NewUser: {
+            /**
+             * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * Format: password
+             * @description 8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        PasswordChange: {
+            /**
+             * Format: password
+             * @description The password now.
+             * @example correct horse battery staple
+             */
+            current_password: string;
+            /**
+             * Format: password
+             * @description The new password: 8 to 72 bytes of UTF-8.
+             * @example tr0ub4dor and three more words
+             */
+            new_password: string;
+        };
+        Post: {
             /**
              * @description The post id.
              * @example 7
@@ -485,14 +444,48 @@ export interface components {
              */
             owner_id: number;
             /** @description The author. */
-            owner: components["schemas"]["UserResponseDto"];
+            owner: components["schemas"]["User"];
             /**
              * @description How many votes the post has.
              * @example 3
              */
             votes: number;
         };
-        ProblemDetailsDto: {
+        PostChanges: {
+            /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title?: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content?: string;
+            /**
+             * @description Whether other users see the post.
+             * @example true
+             */
+            published?: boolean;
+        };
+        PostReplacement: {
+            /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content: string;
+            /**
+             * @description Whether other users see the post.
+             * @example true
+             */
+            published: boolean;
+        };
+        Problem: {
             /**
              * @description Always `about:blank`: `title` is the HTTP status phrase.
              * @example about:blank
@@ -514,9 +507,9 @@ export interface components {
              */
             detail: string;
             /** @description On 422: one entry per bad field. */
-            errors?: components["schemas"]["FieldErrorDto"][];
+            errors?: components["schemas"]["FieldError"][];
         };
-        ReadinessDto: {
+        Readiness: {
             /**
              * @description This instance takes requests.
              * @example ready
@@ -524,7 +517,7 @@ export interface components {
              */
             status: "ready";
         };
-        RefreshDto: {
+        RefreshRequest: {
             /**
              * @description The refresh token from POST /login or the last refresh.
              * @example q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k
@@ -552,24 +545,48 @@ export interface components {
              */
             client_secret?: string;
         };
-        ReplacePostDto: {
+        ServiceHome: {
             /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
+             * @description The name of the service.
+             * @example Posts API
              */
-            title: string;
+            name: string;
             /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
+             * @description Its version.
+             * @example 0.1.0
              */
-            content: string;
+            version: string;
             /**
-             * @description Whether other users see the post.
-             * @example true
+             * @description Where to begin.
+             * @example Register with POST /users, log in with POST /login, then send the access_token as a bearer token.
              */
-            published: boolean;
+            message: string;
+            /** @description The docs, the document and the health check. */
+            links: components["schemas"]["ServiceLinks"];
         };
-        SessionResponseDto: {
+        ServiceLinks: {
+            /**
+             * @description Swagger UI: try every route, log in with "Authorize".
+             * @example /docs
+             */
+            docs: string;
+            /**
+             * @description The same document as a readable reference.
+             * @example /redoc
+             */
+            redoc: string;
+            /**
+             * @description The OpenAPI 3 document, for client generators.
+             * @example /openapi.json
+             */
+            openapi: string;
+            /**
+             * @description Liveness and database check.
+             * @example /health
+             */
+            health: string;
+        };
+        Session: {
             /**
              * @description The session id; DELETE /auth/sessions/{id} ends it.
              * @example 3
@@ -601,7 +618,7 @@ export interface components {
              */
             current: boolean;
         };
-        TokenResponseDto: {
+        Tokens: {
             /**
              * @description A JWT (HS256) to send as `Authorization: Bearer <access_token>`.
              * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MSwic2lkIjozfQ.sig
@@ -629,24 +646,7 @@ export interface components {
              */
             refresh_expires_in: number;
         };
-        UpdatePostDto: {
-            /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
-             */
-            title?: string;
-            /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
-             */
-            content?: string;
-            /**
-             * @description Whether other users see the post.
-             * @example true
-             */
-            published?: boolean;
-        };
-        UserResponseDto: {
+        User: {
             /**
              * @description The user id.
              * @example 1
@@ -663,7 +663,7 @@ export interface components {
              */
             created_at: string;
         };
-        VoteDto: {
+        Vote: {
             /**
              * @description The post to vote on.
              * @example 7
@@ -676,7 +676,7 @@ export interface components {
              */
             dir: 0 | 1;
         };
-        VoteResultDto: {
+        VoteResult: {
             /**
              * @description What happened: 201 "Vote added" or 200 "Vote removed".
              * @example Vote added
@@ -708,7 +708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HomeDto"];
+                    "application/json": components["schemas"]["ServiceHome"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -727,7 +727,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -741,8 +741,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["LoginDto"];
-                "application/json": components["schemas"]["LoginDto"];
+                "application/x-www-form-urlencoded": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["Credentials"];
             };
         };
         responses: {
@@ -752,7 +752,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponseDto"];
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Bad Request */
@@ -769,7 +769,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -786,7 +786,7 @@ export interface operations {
                      *       "detail": "Invalid credentials"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -803,7 +803,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -820,7 +820,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -843,7 +843,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too Many Requests */
@@ -862,7 +862,7 @@ export interface operations {
                      *       "detail": "Too many failed logins for this account from your address; try again in 840 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -881,7 +881,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -895,8 +895,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["RefreshDto"];
-                "application/json": components["schemas"]["RefreshDto"];
+                "application/x-www-form-urlencoded": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
@@ -906,7 +906,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponseDto"];
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Bad Request */
@@ -923,7 +923,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -940,7 +940,7 @@ export interface operations {
                      *       "detail": "The refresh token is not valid (unknown, already used, expired or revoked); log in again with POST /login."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -957,7 +957,7 @@ export interface operations {
                      *       "detail": "This refresh token was spent a moment ago by another request of this session; use the tokens that the first refresh returned."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -974,7 +974,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -991,7 +991,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1014,7 +1014,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1033,7 +1033,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1052,7 +1052,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1089,7 +1089,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1108,7 +1108,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1127,7 +1127,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1141,7 +1141,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserDto"];
+                "application/json": components["schemas"]["NewUser"];
             };
         };
         responses: {
@@ -1151,7 +1151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Bad Request */
@@ -1168,7 +1168,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -1185,7 +1185,7 @@ export interface operations {
                      *       "detail": "An account with this email already exists: log in with POST /login, or register another email."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -1202,7 +1202,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -1219,7 +1219,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1242,7 +1242,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1261,7 +1261,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1280,7 +1280,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1300,7 +1300,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Unauthorized */
@@ -1319,7 +1319,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1338,7 +1338,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1357,7 +1357,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1371,7 +1371,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeleteAccountDto"];
+                "application/json": components["schemas"]["AccountDeletion"];
             };
         };
         responses: {
@@ -1396,7 +1396,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1415,7 +1415,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
@@ -1432,7 +1432,7 @@ export interface operations {
                      *       "detail": "The password is wrong; the account was not deleted."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -1449,7 +1449,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -1466,7 +1466,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1489,7 +1489,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1508,7 +1508,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1527,7 +1527,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1541,7 +1541,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChangePasswordDto"];
+                "application/json": components["schemas"]["PasswordChange"];
             };
         };
         responses: {
@@ -1566,7 +1566,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1585,7 +1585,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
@@ -1602,7 +1602,7 @@ export interface operations {
                      *       "detail": "The current password is wrong (or it has just been changed); nothing was changed."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -1619,7 +1619,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -1636,7 +1636,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1659,7 +1659,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1678,7 +1678,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1697,7 +1697,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1720,7 +1720,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Unauthorized */
@@ -1739,7 +1739,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -1756,7 +1756,7 @@ export interface operations {
                      *       "detail": "There is no user with id 7; check the id (GET /users/me gives yours)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1779,7 +1779,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1798,7 +1798,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1817,7 +1817,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1847,7 +1847,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"][];
+                    "application/json": components["schemas"]["Post"][];
                 };
             };
             /** @description Unauthorized */
@@ -1866,7 +1866,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -1889,7 +1889,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -1908,7 +1908,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1927,7 +1927,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1941,7 +1941,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreatePostDto"];
+                "application/json": components["schemas"]["NewPost"];
             };
         };
         responses: {
@@ -1951,7 +1951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
@@ -1968,7 +1968,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1987,7 +1987,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -2004,7 +2004,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -2021,7 +2021,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2044,7 +2044,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2063,7 +2063,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2082,7 +2082,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2104,7 +2104,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Unauthorized */
@@ -2123,7 +2123,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -2140,7 +2140,7 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2163,7 +2163,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2182,7 +2182,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2201,7 +2201,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2218,7 +2218,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReplacePostDto"];
+                "application/json": components["schemas"]["PostReplacement"];
             };
         };
         responses: {
@@ -2227,7 +2227,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
@@ -2244,7 +2244,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2263,7 +2263,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
@@ -2280,7 +2280,7 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -2297,7 +2297,7 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -2314,7 +2314,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -2331,7 +2331,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2354,7 +2354,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2373,7 +2373,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2392,7 +2392,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2432,7 +2432,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
@@ -2449,7 +2449,7 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -2466,7 +2466,7 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2489,7 +2489,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2508,7 +2508,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2527,7 +2527,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2544,7 +2544,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdatePostDto"];
+                "application/json": components["schemas"]["PostChanges"];
             };
         };
         responses: {
@@ -2553,7 +2553,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
@@ -2570,7 +2570,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2589,7 +2589,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
@@ -2606,7 +2606,7 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -2623,7 +2623,7 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -2640,7 +2640,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -2657,7 +2657,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2680,7 +2680,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2699,7 +2699,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2718,7 +2718,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2732,7 +2732,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VoteDto"];
+                "application/json": components["schemas"]["Vote"];
             };
         };
         responses: {
@@ -2742,7 +2742,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VoteResultDto"];
+                    "application/json": components["schemas"]["VoteResult"];
                 };
             };
             /** @description Vote added; `Location` names the post. */
@@ -2751,7 +2751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VoteResultDto"];
+                    "application/json": components["schemas"]["VoteResult"];
                 };
             };
             /** @description Bad Request */
@@ -2768,7 +2768,7 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2787,7 +2787,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -2804,7 +2804,7 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -2821,7 +2821,7 @@ export interface operations {
                      *       "detail": "You have already voted on post 7; send dir 0 to remove your vote."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
@@ -2838,7 +2838,7 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -2855,7 +2855,7 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2878,7 +2878,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -2897,7 +2897,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2916,7 +2916,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2936,7 +2936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthDto"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Service Unavailable */
@@ -2956,7 +2956,7 @@ export interface operations {
                      *       "database": "down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2976,7 +2976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description Service Unavailable */
@@ -2996,7 +2996,7 @@ export interface operations {
                      *       "reason": "shutting-down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3016,7 +3016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionResponseDto"][];
+                    "application/json": components["schemas"]["Session"][];
                 };
             };
             /** @description Unauthorized */
@@ -3035,7 +3035,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -3054,7 +3054,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -3073,7 +3073,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3113,7 +3113,7 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
@@ -3130,7 +3130,7 @@ export interface operations {
                      *       "detail": "You have no live session with id 3; GET /auth/sessions lists them."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -3153,7 +3153,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
@@ -3172,7 +3172,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -3191,7 +3191,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

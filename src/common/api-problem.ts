@@ -5,12 +5,14 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiResponse,
+  ApiSchema,
   getSchemaPath,
 } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { type FieldError, PROBLEM_CONTENT_TYPE, ValidationProblemException } from './problem';
 import { TRANSPORT_DETAILS } from './problem-details.filter';
 
+@ApiSchema({ name: 'FieldError' })
 class FieldErrorDto {
   @ApiProperty({ description: 'The field, query parameter or path parameter that is wrong.', example: 'title' })
   field: string;
@@ -23,6 +25,7 @@ class FieldErrorDto {
 }
 
 /** RFC 9457 problem details: the body of every error. */
+@ApiSchema({ name: 'Problem' })
 export class ProblemDetailsDto {
   @ApiProperty({ description: 'Always `about:blank`: `title` is the HTTP status phrase.', example: 'about:blank' })
   type: string;

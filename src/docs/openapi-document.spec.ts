@@ -21,6 +21,7 @@ type Response = {
 };
 type Operation = {
   operationId?: string;
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
   summary?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
@@ -37,6 +38,37 @@ const PUBLIC_STATIC_ROUTES = ['GET /'];
 
 /** Fields and parameters allowed to lack a description or an example: none. */
 const KNOWN_GAPS: string[] = [];
+
+/** The API's nouns (API.md, "OpenAPI names"), as a client generator shows them: no `Dto`. */
+const SCHEMA_NAMES = [
+  'User',
+  'Me',
+  'AdminUser',
+  'NewUser',
+  'PasswordChange',
+  'AccountDeletion',
+  'Post',
+  'NewPost',
+  'PostReplacement',
+  'PostChanges',
+  'Vote',
+  'VoteResult',
+  'Comment',
+  'NewComment',
+  'Credentials',
+  'RefreshRequest',
+  'Tokens',
+  'Session',
+  'Activity',
+  'Problem',
+  'FieldError',
+  'HealthProblem',
+  'ReadinessProblem',
+  'Health',
+  'Readiness',
+  'ServiceHome',
+  'ServiceLinks',
+];
 
 function operationsOf(document: OpenAPIObject): [string, Operation][] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -140,6 +172,69 @@ describe('the OpenAPI document', () => {
     expect(gaps.sort()).toEqual([...KNOWN_GAPS].sort());
   });
 
+  it('names every schema after a noun of the API', () => {
+    const names = Object.keys(document.components?.schemas ?? {});
+
+    expect(names.filter((name) => !SCHEMA_NAMES.includes(name))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['User', 'Post', 'NewPost', 'PostReplacement', 'PostChanges']));
+    expect(names).toEqual(expect.arrayContaining(['Vote', 'Tokens', 'Session', 'Problem', 'FieldError']));
+  });
+
+  it('uses the nouns for the bodies and answers of the routes', () => {
+    const operation = (route: string) => operations.find(([name]) => name === route)?.[1];
+    const json = (content?: Record<string, { schema?: Schema }>) => content?.['application/json']?.schema;
+    const named = (schema?: Schema) => (schema?.items ?? schema)?.$ref?.replace('#/components/schemas/', '');
+    const bodies = [
+      'POST /users',
+      'POST /login',
+      'POST /auth/refresh',
+      'POST /posts',
+      'PUT /posts/{id}',
+      'PATCH /posts/{id}',
+      'POST /vote',
+      'PUT /users/me/password',
+      'DELETE /users/me',
+    ];
+    const answers: [string, string][] = [
+      ['POST /users', '201'],
+      ['GET /users/me', '200'],
+      ['POST /login', '200'],
+      ['GET /posts', '200'],
+      ['GET /posts/{id}', '200'],
+      ['GET /auth/sessions', '200'],
+      ['GET /', '200'],
+      ['GET /health', '200'],
+    ];
+
+    expect(
+      Object.fromEntries(bodies.map((route) => [route, named(json(operation(route)?.requestBody?.content))])),
+    ).toEqual({
+      'POST /users': 'NewUser',
+      'POST /login': 'Credentials',
+      'POST /auth/refresh': 'RefreshRequest',
+      'POST /posts': 'NewPost',
+      'PUT /posts/{id}': 'PostReplacement',
+      'PATCH /posts/{id}': 'PostChanges',
+      'POST /vote': 'Vote',
+      'PUT /users/me/password': 'PasswordChange',
+      'DELETE /users/me': 'AccountDeletion',
+    });
+    expect(
+      Object.fromEntries(
+        answers.map(([route, status]) => [route, named(json(operation(route)?.responses[status]?.content))]),
+      ),
+    ).toEqual({
+      'POST /users': 'User',
+      'GET /users/me': 'User',
+      'POST /login': 'Tokens',
+      'GET /posts': 'Post',
+      'GET /posts/{id}': 'Post',
+      'GET /auth/sessions': 'Session',
+      'GET /': 'ServiceHome',
+      'GET /health': 'Health',
+    });
+  });
+
   it('documents every error as problem+json with an example of that status', () => {
     for (const [name, operation] of operations) {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[45]/.test(code))) {
@@ -149,7 +244,7 @@ describe('the OpenAPI document', () => {
           types: ['application/problem+json'],
         });
         const { schema, example } = response.content?.['application/problem+json'] ?? {};
-        expect({ where, schema }).toEqual({ where, schema: { $ref: '#/components/schemas/ProblemDetailsDto' } });
+        expect({ where, schema }).toEqual({ where, schema: { $ref: '#/components/schemas/Problem' } });
         expect({ where, example }).toEqual({
           where,
           example: expect.objectContaining({

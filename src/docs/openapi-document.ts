@@ -34,7 +34,7 @@ const RATE_LIMITED = {
   },
   content: {
     [PROBLEM_CONTENT_TYPE]: {
-      schema: { $ref: '#/components/schemas/ProblemDetailsDto' },
+      schema: { $ref: '#/components/schemas/Problem' },
       example: problem(429, 'Too many requests from your address; try again in 17 seconds.'),
     },
   },

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -9,6 +9,7 @@ import { HealthCheckRoute } from '../common/health-check-route';
 import { ProblemException } from '../common/problem';
 import { Lifecycle } from '../lifecycle/lifecycle.service';
 
+@ApiSchema({ name: 'Health' })
 class HealthDto {
   @ApiProperty({ enum: ['ok'], description: 'The service answers.', example: 'ok' })
   status: 'ok';
@@ -17,6 +18,7 @@ class HealthDto {
   database: 'up';
 }
 
+@ApiSchema({ name: 'Readiness' })
 class ReadinessDto {
   @ApiProperty({ enum: ['ready'], description: 'This instance takes requests.', example: 'ready' })
   status: 'ready';

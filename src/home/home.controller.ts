@@ -1,8 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/identity/decorators';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 
+@ApiSchema({ name: 'ServiceLinks' })
 class HomeLinksDto {
   @ApiProperty({ description: 'Swagger UI: try every route, log in with "Authorize".', example: '/docs' })
   docs: string;
@@ -17,6 +18,7 @@ class HomeLinksDto {
   health: string;
 }
 
+@ApiSchema({ name: 'ServiceHome' })
 class HomeDto {
   @ApiProperty({ description: 'The name of the service.', example: 'Posts API' })
   name: string;

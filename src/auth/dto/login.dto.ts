@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsOmittable } from '../../common/optional';
 
@@ -6,6 +6,7 @@ import { IsOmittable } from '../../common/optional';
  * The OAuth2 password grant, as a form (what Swagger UI and the FastAPI original send)
  * or as JSON. `grant_type`, `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
+@ApiSchema({ name: 'Credentials' })
 export class LoginDto {
   @ApiProperty({ description: 'The e-mail address of the account.', example: 'alice@example.com' })
   @IsString()
@@ -40,6 +41,7 @@ export class LoginDto {
   client_secret?: string;
 }
 
+@ApiSchema({ name: 'Tokens' })
 export class TokenResponseDto {
   @ApiProperty({
     description: 'A JWT (HS256) to send as `Authorization: Bearer <access_token>`.',
@@ -71,6 +73,7 @@ export class TokenResponseDto {
  * `POST /auth/refresh`, as JSON or as the OAuth2 form (`grant_type=refresh_token`);
  * `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
+@ApiSchema({ name: 'RefreshRequest' })
 export class RefreshDto {
   @ApiProperty({
     description: 'The refresh token from POST /login or the last refresh.',

@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { UserResponseDto } from '../../users/dto/user-response.dto';
 
+@ApiSchema({ name: 'Post' })
 export class PostResponseDto {
   @ApiProperty({ example: 7, description: 'The post id.' })
   id: number;

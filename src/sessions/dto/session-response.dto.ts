@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import type { Session } from '../session.entity';
 
+@ApiSchema({ name: 'Session' })
 export class SessionResponseDto {
   @ApiProperty({ example: 3, description: 'The session id; DELETE /auth/sessions/{id} ends it.' })
   id: number;

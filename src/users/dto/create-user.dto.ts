@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
@@ -8,6 +8,7 @@ import { IsPassword } from '../../common/identity/password.validator';
 export const normalizeEmail = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
 
+@ApiSchema({ name: 'NewUser' })
 export class CreateUserDto {
   @ApiProperty({
     description:

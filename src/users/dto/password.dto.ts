@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsPassword } from '../../common/identity/password.validator';
 
+@ApiSchema({ name: 'PasswordChange' })
 export class ChangePasswordDto {
   @ApiProperty({ description: 'The password now.', format: 'password', example: 'correct horse battery staple' })
   @IsString()
@@ -19,6 +20,7 @@ export class ChangePasswordDto {
   new_password: string;
 }
 
+@ApiSchema({ name: 'AccountDeletion' })
 export class DeleteAccountDto {
   @ApiProperty({
     description: 'The password, to confirm.',

@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import type { User } from '../user.entity';
 
 /** A user as the API shows it: never a password or its hash. */
+@ApiSchema({ name: 'User' })
 export class UserResponseDto {
   @ApiProperty({ example: 1, description: 'The user id.' })
   id: number;

@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { MAX_ID } from '../../common/validation.pipe';
 
+@ApiSchema({ name: 'Vote' })
 export class VoteDto {
   @ApiProperty({ description: 'The post to vote on.', example: 7, minimum: 1 })
   @IsInt({ message: 'post_id must be a positive integer' })
@@ -14,6 +15,7 @@ export class VoteDto {
   dir: 0 | 1;
 }
 
+@ApiSchema({ name: 'VoteResult' })
 export class VoteResultDto {
   @ApiProperty({
     enum: ['Vote added', 'Vote removed'],
