@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { AcceptsFormBody } from '../common/form-body.guard';
 import { invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
 import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
@@ -34,14 +34,18 @@ export class AuthController {
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: LoginDto })
-  @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.' })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     400,
     { status: 401, detail: INVALID_CREDENTIALS },
     413,
     415,
     { status: 422, errors: [{ field: 'password', message: 'password is required' }] },
-    { status: 429, detail: 'Too many failed logins for this account from your address; try again in 840 seconds.' },
+    {
+      status: 429,
+      detail: 'Too many failed logins for this account from your address; try again in 840 seconds.',
+      retryAfter: 840,
+    },
     503,
   )
   logIn(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<TokenResponseDto> {
@@ -64,7 +68,11 @@ export class AuthController {
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: RefreshDto })
-  @ApiOkResponse({ type: TokenResponseDto, description: 'New tokens for the same session.' })
+  @ApiOkResponse({
+    type: TokenResponseDto,
+    description: 'New tokens for the same session.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiProblemResponses(
     400,
     { status: 401, detail: invalidRefreshTokenException().message },
@@ -72,6 +80,7 @@ export class AuthController {
     413,
     415,
     { status: 422, errors: [{ field: 'refresh_token', message: 'refresh_token is required' }] },
+    429,
     503,
   )
   refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
@@ -86,7 +95,7 @@ export class AuthController {
     summary: 'End this session',
     description: 'Its refresh token and the access token used here stop working at once.',
   })
-  @ApiNoContentResponse({ description: 'The session has ended.' })
+  @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
   logOut(@CurrentUser() user: AuthenticatedUser): Promise<void> {
     return this.auth.logOut(user);
   }

@@ -16,7 +16,7 @@ type Schema = {
 type Parameter = { name: string; in: string; description?: string; example?: unknown; schema?: Schema };
 type Response = {
   description?: string;
-  headers?: Record<string, unknown>;
+  headers?: Record<string, { $ref?: string; schema?: Schema }>;
   content?: Record<string, { schema?: Schema; example?: Record<string, unknown> }>;
 };
 type Operation = {
@@ -35,6 +35,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 const PUBLIC_DATABASE_ROUTES = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health', 'GET /health/ready'];
 /** Routes open without a token that read nothing but the configuration. */
 const PUBLIC_STATIC_ROUTES = ['GET /'];
+
+/** The health checks: not rate limited, so without 429 and rate-limit headers. */
+const HEALTH_ROUTES = ['GET /health', 'GET /health/ready'];
 
 /** Fields and parameters allowed to lack a description or an example: none. */
 const KNOWN_GAPS: string[] = [];
@@ -69,6 +72,8 @@ const SCHEMA_NAMES = [
   'ServiceHome',
   'ServiceLinks',
 ];
+
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
 
 function operationsOf(document: OpenAPIObject): [string, Operation][] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -283,6 +288,44 @@ describe('the OpenAPI document', () => {
     for (const [name, operation] of operations.filter(([route]) => PUBLIC_STATIC_ROUTES.includes(route))) {
       expect({ name, security: operation.security ?? [] }).toEqual({ name, security: [] });
     }
+  });
+
+  it('documents the 429 of the request limit, with Retry-After and the rate-limit headers, on every route but the health checks', () => {
+    for (const [name, operation] of operations) {
+      const tooMany = operation.responses['429'];
+      if (HEALTH_ROUTES.includes(name)) {
+        expect({ name, tooMany }).toEqual({ name, tooMany: undefined });
+        continue;
+      }
+      expect({ name, headers: Object.keys(tooMany?.headers ?? {}).sort() }).toEqual({
+        name,
+        headers: ['Retry-After', ...RATE_LIMIT_HEADERS].sort(),
+      });
+      const example = tooMany.content?.['application/problem+json'].example;
+      const retryAfter = tooMany.headers?.['Retry-After'].schema?.example;
+      expect({ name, detail: example?.detail }).toEqual({
+        name,
+        detail:
+          name === 'POST /login'
+            ? expect.stringMatching(/^Too many failed logins/)
+            : 'Too many requests from your address; try again in 17 seconds.',
+      });
+      expect({ name, retryAfter }).toEqual({
+        name,
+        retryAfter: Number(/in (\d+) seconds/.exec(String(example?.detail))?.[1]),
+      });
+    }
+  });
+
+  it('documents the rate-limit headers on every 2xx and 4xx answer but those of the health checks', () => {
+    for (const [name, operation] of operations) {
+      for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[24]/.test(code))) {
+        const where = `${name} ${status}`;
+        const headers = Object.keys(response.headers ?? {}).filter((header) => header.startsWith('X-RateLimit-'));
+        expect({ where, headers }).toEqual({ where, headers: HEALTH_ROUTES.includes(name) ? [] : RATE_LIMIT_HEADERS });
+      }
+    }
+    expect(Object.keys(document.components?.headers ?? {})).toEqual(RATE_LIMIT_HEADERS);
   });
 
   it('tells on a 401 without a token to send the Authorization header with a token from POST /login', () => {

@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { pino } from 'pino';
 import { AppModule } from '../app.module';
-import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
+import { RATE_LIMIT_HEADER_DEFINITIONS } from '../common/api-problem';
 import { documentationConfiguration } from '../config/configuration';
 import { REQUEST_ID_HEADER } from '../entrance/request-id';
 
@@ -27,19 +27,6 @@ const DESCRIPTION = [
   `**Limits.** Each client address may send a number of requests per time window to the routes below (the health checks aside); the \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` headers say where you stand, and beyond it the answer is 429 with \`Retry-After\`. Every answer carries an \`${REQUEST_ID_HEADER}\` header (yours, when you send one): quote it when you report a problem.`,
 ].join('\n\n');
 
-const RATE_LIMITED = {
-  description: 'Too many requests from your address in this time window; wait for `Retry-After` seconds.',
-  headers: {
-    'Retry-After': { description: 'Seconds until the window ends.', schema: { type: 'integer', example: 17 } },
-  },
-  content: {
-    [PROBLEM_CONTENT_TYPE]: {
-      schema: { $ref: '#/components/schemas/Problem' },
-      example: problem(429, 'Too many requests from your address; try again in 17 seconds.'),
-    },
-  },
-};
-
 /** Everything of the document that is not read from the controllers. */
 function documentConfig(): Omit<OpenAPIObject, 'paths'> {
   const builder = new DocumentBuilder()
@@ -59,7 +46,8 @@ function documentConfig(): Omit<OpenAPIObject, 'paths'> {
   for (const [name, description] of TAGS) {
     builder.addTag(name, description);
   }
-  return builder.build();
+  const config = builder.build();
+  return { ...config, components: { ...config.components, headers: RATE_LIMIT_HEADER_DEFINITIONS } };
 }
 
 function sortedByKey<T>(record: Record<string, T>): Record<string, T> {
@@ -93,19 +81,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, documentConfig(), {
     operationIdFactory: (_controller, method) => method,
   });
-  return inCanonicalOrder(withRateLimitResponses(document));
-}
-
-/** The global per-client limit answers 429 on every route but the health checks. */
-function withRateLimitResponses(document: OpenAPIObject): OpenAPIObject {
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item as Record<string, { tags?: string[]; responses?: object }>)) {
-      if (operation?.responses && !operation.tags?.includes('health')) {
-        operation.responses = { '429': RATE_LIMITED, ...operation.responses };
-      }
-    }
-  }
-  return document;
+  return inCanonicalOrder(document);
 }
 
 /** The document as `openapi.json` holds it: two-space JSON and a final newline. */

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
+import { ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { Public } from '../common/identity/decorators';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 
@@ -54,7 +55,8 @@ export class HomeController {
   @Public()
   @Get()
   @ApiOperation({ operationId: 'service_home', summary: 'The service, its version and where its docs are' })
-  @ApiOkResponse({ type: HomeDto, description: 'Links to the docs and the health check.' })
+  @ApiOkResponse({ type: HomeDto, description: 'Links to the docs and the health check.', headers: RATE_LIMIT_HEADERS })
+  @ApiProblemResponses(429)
   getHome(): HomeDto {
     return this.home;
   }

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
@@ -36,6 +36,7 @@ export class PostsController {
     type: [PostResponseDto],
     headers: {
       Link: { description: 'The next page, as `<url>; rel="next"`, when there is one.', schema: { type: 'string' } },
+      ...RATE_LIMIT_HEADERS,
     },
   })
   @ApiProblemResponses(422)
@@ -54,7 +55,7 @@ export class PostsController {
   @Get(':id')
   @PostIdParameter()
   @ApiOperation({ operationId: 'posts_get', summary: 'One post' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(404, 422)
   findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<PostResponseDto> {
     return this.posts.findVisible(user.id, id);
@@ -62,7 +63,11 @@ export class PostsController {
 
   @Post()
   @ApiOperation({ operationId: 'posts_create', summary: 'Write a post' })
-  @ApiCreatedResponse({ type: PostResponseDto, description: 'The new post; `Location` names it.' })
+  @ApiCreatedResponse({
+    type: PostResponseDto,
+    description: 'The new post; `Location` names it.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiProblemResponses(400, 413, 415, 422)
   async create(
     @CurrentUser() user: AuthenticatedUser,
@@ -77,7 +82,7 @@ export class PostsController {
   @Put(':id')
   @PostIdParameter()
   @ApiOperation({ operationId: 'posts_replace', summary: 'Replace your post (every field)' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   replace(
     @CurrentUser() user: AuthenticatedUser,
@@ -90,7 +95,7 @@ export class PostsController {
   @Patch(':id')
   @PostIdParameter()
   @ApiOperation({ operationId: 'posts_update', summary: 'Change some fields of your post' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   update(
     @CurrentUser() user: AuthenticatedUser,
@@ -104,7 +109,7 @@ export class PostsController {
   @HttpCode(204)
   @PostIdParameter()
   @ApiOperation({ operationId: 'posts_delete', summary: 'Delete your post and its votes' })
-  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(403, 404, 422)
   remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     return this.posts.remove(user.id, id);

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { SessionsService } from './sessions.service';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
@@ -15,7 +15,11 @@ export class SessionsController {
 
   @Get()
   @ApiOperation({ operationId: 'auth_sessions_list', summary: 'Your live sessions (one per login)' })
-  @ApiOkResponse({ type: [SessionResponseDto], description: 'Your live sessions; `current` marks this one.' })
+  @ApiOkResponse({
+    type: [SessionResponseDto],
+    description: 'Your live sessions; `current` marks this one.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<SessionResponseDto[]> {
     const sessions = await this.sessions.listLive(user.id);
     return sessions.map((session) => SessionResponseDto.from(session, user.sessionId));
@@ -29,7 +33,7 @@ export class SessionsController {
     description: 'Its tokens stop working at once. Ending the current session is a logout.',
   })
   @ApiParam({ name: 'id', description: 'The session id, as GET /auth/sessions lists it.', example: 3 })
-  @ApiNoContentResponse({ description: 'The session has ended.' })
+  @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     { status: 404, detail: 'You have no live session with id 3; GET /auth/sessions lists them.' },
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
