@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service, its version and where its docs are */
+        /**
+         * The service, its version and where its docs are
+         * @description The front door: open it first. It needs no token and reads nothing but the configuration.
+         */
         get: operations["service_home"];
         put?: never;
         post?: never;
@@ -90,7 +93,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register an account */
+        /**
+         * Register an account
+         * @description Needs no token. Then log in with POST /login, the e-mail as `username`.
+         */
         post: operations["users_create"];
         delete?: never;
         options?: never;
@@ -149,7 +155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user by id */
+        /**
+         * A user by id
+         * @description Any account, for any caller with a token (e.g. the owner of a post).
+         */
         get: operations["users_get"];
         put?: never;
         post?: never;
@@ -172,7 +181,10 @@ export interface paths {
          */
         get: operations["posts_list"];
         put?: never;
-        /** Write a post */
+        /**
+         * Write a post
+         * @description You are its owner; `published` defaults to true (false keeps it a draft only you see).
+         */
         post: operations["posts_create"];
         delete?: never;
         options?: never;
@@ -187,16 +199,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One post */
+        /**
+         * One post
+         * @description A published post, or a draft of yours; another user's draft answers 404, as a missing post does.
+         */
         get: operations["posts_get"];
-        /** Replace your post (every field) */
+        /**
+         * Replace your post (every field)
+         * @description Send `title`, `content` and `published`, all of them. Only the owner may; others get 403.
+         */
         put: operations["posts_replace"];
         post?: never;
-        /** Delete your post and its votes */
+        /**
+         * Delete your post and its votes
+         * @description Only the owner may; others get 403.
+         */
         delete: operations["posts_delete"];
         options?: never;
         head?: never;
-        /** Change some fields of your post */
+        /**
+         * Change some fields of your post
+         * @description Send any of `title`, `content` and `published`, at least one. Only the owner may; others get 403.
+         */
         patch: operations["posts_update"];
         trace?: never;
     };
@@ -267,7 +291,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your live sessions (one per login) */
+        /**
+         * Your live sessions (one per login)
+         * @description Every login of your account that has not ended or expired, the most recently used first.
+         */
         get: operations["auth_sessions_list"];
         put?: never;
         post?: never;
@@ -344,7 +371,7 @@ export interface components {
         };
         FieldError: {
             /**
-             * @description The field, query parameter or path parameter that is wrong.
+             * @description The field, query parameter or path parameter that is wrong (an unknown one is named as sent).
              * @example title
              */
             field: string;
@@ -368,6 +395,38 @@ export interface components {
              */
             database: "up";
         };
+        HealthProblem: {
+            /**
+             * Format: uri
+             * @description Always `about:blank`: `title` is the HTTP status phrase.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description The HTTP status phrase.
+             * @example Unprocessable Entity
+             */
+            title: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code, as in the status line.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description What went wrong and what to do next.
+             * @example The request has an invalid field (title): correct it as "errors" describes and send it again.
+             */
+            detail: string;
+            /** @description On 422: one entry per bad field. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description The database cannot be reached.
+             * @example down
+             * @enum {string}
+             */
+            database: "down";
+        };
         NewPost: {
             /**
              * @description The title: 1 to 200 characters, trimmed.
@@ -387,6 +446,7 @@ export interface components {
         };
         NewUser: {
             /**
+             * Format: email
              * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
              * @example alice@example.com
              */
@@ -414,6 +474,7 @@ export interface components {
         };
         Post: {
             /**
+             * Format: int32
              * @description The post id.
              * @example 7
              */
@@ -434,11 +495,13 @@ export interface components {
              */
             published: boolean;
             /**
+             * Format: date-time
              * @description When the post was written (ISO 8601, UTC).
              * @example 2026-11-22T10:15:00.000Z
              */
             created_at: string;
             /**
+             * Format: int32
              * @description The id of the author.
              * @example 1
              */
@@ -446,6 +509,7 @@ export interface components {
             /** @description The author. */
             owner: components["schemas"]["User"];
             /**
+             * Format: int32
              * @description How many votes the post has.
              * @example 3
              */
@@ -487,6 +551,7 @@ export interface components {
         };
         Problem: {
             /**
+             * Format: uri
              * @description Always `about:blank`: `title` is the HTTP status phrase.
              * @example about:blank
              */
@@ -497,6 +562,7 @@ export interface components {
              */
             title: string;
             /**
+             * Format: int32
              * @description The HTTP status code, as in the status line.
              * @example 422
              */
@@ -516,6 +582,44 @@ export interface components {
              * @enum {string}
              */
             status: "ready";
+        };
+        ReadinessProblem: {
+            /**
+             * Format: uri
+             * @description Always `about:blank`: `title` is the HTTP status phrase.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description The HTTP status phrase.
+             * @example Unprocessable Entity
+             */
+            title: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code, as in the status line.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description What went wrong and what to do next.
+             * @example The request has an invalid field (title): correct it as "errors" describes and send it again.
+             */
+            detail: string;
+            /** @description On 422: one entry per bad field. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description Why this instance takes no traffic.
+             * @example shutting-down
+             * @enum {string}
+             */
+            reason: "shutting-down" | "database-down" | "migrations-pending";
+            /**
+             * @description With `reason` `database-down`: the database cannot be reached.
+             * @example down
+             * @enum {string}
+             */
+            database?: "down";
         };
         RefreshRequest: {
             /**
@@ -552,7 +656,7 @@ export interface components {
              */
             name: string;
             /**
-             * @description Its version.
+             * @description Its version (semantic versioning, as in package.json).
              * @example 0.1.0
              */
             version: string;
@@ -566,21 +670,25 @@ export interface components {
         };
         ServiceLinks: {
             /**
+             * Format: uri-reference
              * @description Swagger UI: try every route, log in with "Authorize".
              * @example /docs
              */
             docs: string;
             /**
+             * Format: uri-reference
              * @description The same document as a readable reference.
              * @example /redoc
              */
             redoc: string;
             /**
+             * Format: uri-reference
              * @description The OpenAPI 3 document, for client generators.
              * @example /openapi.json
              */
             openapi: string;
             /**
+             * Format: uri-reference
              * @description Liveness and database check.
              * @example /health
              */
@@ -588,22 +696,25 @@ export interface components {
         };
         Session: {
             /**
+             * Format: int32
              * @description The session id; DELETE /auth/sessions/{id} ends it.
              * @example 3
              */
             id: number;
             /**
+             * Format: date-time
              * @description When the login happened.
              * @example 2026-11-22T10:15:00.000Z
              */
             created_at: string;
             /**
+             * Format: date-time
              * @description The login or the last refresh.
              * @example 2026-11-22T10:45:00.000Z
              */
             last_used_at: string;
             /**
-             * @description The User-Agent header at login, if any.
+             * @description The User-Agent header at login, if any (its first 512 characters).
              * @example curl/8.5.0
              */
             user_agent: string | null;
@@ -631,6 +742,7 @@ export interface components {
              */
             token_type: "bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires.
              * @example 1800
              */
@@ -641,6 +753,7 @@ export interface components {
              */
             refresh_token: string;
             /**
+             * Format: int32
              * @description Seconds until the refresh token expires.
              * @example 2592000
              */
@@ -648,16 +761,19 @@ export interface components {
         };
         User: {
             /**
+             * Format: int32
              * @description The user id.
              * @example 1
              */
             id: number;
             /**
+             * Format: email
              * @description The e-mail address, lower-case.
              * @example alice@example.com
              */
             email: string;
             /**
+             * Format: date-time
              * @description When the account was created (ISO 8601, UTC).
              * @example 2026-11-22T10:15:00.000Z
              */
@@ -665,14 +781,16 @@ export interface components {
         };
         Vote: {
             /**
+             * Format: int32
              * @description The post to vote on.
              * @example 7
              */
             post_id: number;
             /**
+             * Format: int32
              * @description 1 adds your vote, 0 removes it.
              * @example 1
-             * @enum {number}
+             * @enum {integer}
              */
             dir: 0 | 1;
         };
@@ -1134,6 +1252,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1141,7 +1279,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1151,6 +1289,46 @@ export interface operations {
                      *       "title": "Unauthorized",
                      *       "status": 401,
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1401,7 +1579,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1509,7 +1687,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1703,7 +1881,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,7 +2056,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,6 +2178,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of posts: at most `limit` (100). */
             200: {
                 headers: {
                     /** @description The next page, as `<url>; rel="next"`, when there is one. */
@@ -2020,7 +2199,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2156,7 +2335,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2292,6 +2471,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The post. */
             200: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2310,7 +2490,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2430,6 +2610,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The post as it is now. */
             200: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2468,7 +2649,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2654,6 +2835,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2661,7 +2862,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2711,6 +2912,46 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2801,6 +3042,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The post as it is now. */
             200: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2839,7 +3081,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3067,7 +3309,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3266,7 +3508,7 @@ export interface operations {
                      *       "database": "down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["HealthProblem"];
                 };
             };
         };
@@ -3306,7 +3548,7 @@ export interface operations {
                      *       "reason": "shutting-down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["ReadinessProblem"];
                 };
             };
         };
@@ -3339,7 +3581,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3419,6 +3661,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3426,7 +3688,7 @@ export interface operations {
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3456,6 +3718,46 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "You have no live session with id 3; GET /auth/sessions lists them."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -31,6 +31,7 @@ export class AuthController {
       'Use the returned `access_token` as `Authorization: Bearer <access_token>`; renew it with the `refresh_token` at ' +
       'POST /auth/refresh. An unknown e-mail and a wrong password get the same 401. After too many failures for one ' +
       'e-mail from one address, or too many attempts from one address, the answer is 429 with `Retry-After`.',
+    security: [],
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: LoginDto })
@@ -65,6 +66,7 @@ export class AuthController {
       'The refresh token is spent: keep the new one. Presenting a spent refresh token again within ' +
       'REFRESH_REUSE_GRACE_SECONDS (10) of its use answers 409 (another tab or a retry got there first; the session ' +
       'goes on); later, it is taken as theft and ends the whole session (401).',
+    security: [],
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: RefreshDto })
@@ -96,6 +98,8 @@ export class AuthController {
     description: 'Its refresh token and the access token used here stop working at once.',
   })
   @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
+  // No body is read, but a body that is sent must be JSON, and not too large.
+  @ApiProblemResponses(400, 413, 415)
   logOut(@CurrentUser() user: AuthenticatedUser): Promise<void> {
     return this.auth.logOut(user);
   }

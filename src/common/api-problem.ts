@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import {
   ApiExtraModels,
   ApiOAuth2,
@@ -13,6 +13,23 @@ import {
 import { STATUS_CODES } from 'node:http';
 import { type FieldError, PROBLEM_CONTENT_TYPE, ValidationProblemException } from './problem';
 import { TRANSPORT_DETAILS } from './problem-details.filter';
+import { MAX_ID } from './validation.pipe';
+
+/** The schema of an id: a positive PostgreSQL `integer`. */
+export const ID_PROPERTY = { type: 'integer', format: 'int32', minimum: 1, maximum: MAX_ID } as const;
+
+/** A timestamp as `Date.toISOString()` writes it: 24 characters, 27 for a year beyond 9999. */
+export const TIMESTAMP_PROPERTY = { format: 'date-time', maxLength: 27 } as const;
+
+/**
+ * The name of an unknown field comes back in `errors` and `detail`: only the request body
+ * limit (256 KiB, src/entrance/entrance.ts) bounds it...
+ */
+const ECHOED_TEXT_MAX_LENGTH = 256 * 1024;
+/** ...and a sentence around it. */
+const SENTENCE_MAX_LENGTH = ECHOED_TEXT_MAX_LENGTH + 1024;
+/** One error per field, and a field of a form (`a&b&c`) takes at least 2 bytes of the body. */
+const FIELD_ERRORS_MAX_ITEMS = ECHOED_TEXT_MAX_LENGTH / 2;
 
 /** The longest window of a limit the configuration allows (RATE_LIMIT_WINDOW_SECONDS, LOGIN_WINDOW_SECONDS). */
 const LONGEST_WINDOW_SECONDS = 86_400;
@@ -21,12 +38,18 @@ const LARGEST_REQUEST_LIMIT = 100_000_000;
 
 @ApiSchema({ name: 'FieldError' })
 class FieldErrorDto {
-  @ApiProperty({ description: 'The field, query parameter or path parameter that is wrong.', example: 'title' })
+  @ApiProperty({
+    description: 'The field, query parameter or path parameter that is wrong (an unknown one is named as sent).',
+    example: 'title',
+    maxLength: ECHOED_TEXT_MAX_LENGTH,
+  })
   field: string;
 
   @ApiProperty({
     description: 'What is wrong with it, and so what to send instead.',
     example: 'title must be 1 to 200 characters after trimming',
+    minLength: 1,
+    maxLength: SENTENCE_MAX_LENGTH,
   })
   message: string;
 }
@@ -34,22 +57,45 @@ class FieldErrorDto {
 /** RFC 9457 problem details: the body of every error. */
 @ApiSchema({ name: 'Problem' })
 export class ProblemDetailsDto {
-  @ApiProperty({ description: 'Always `about:blank`: `title` is the HTTP status phrase.', example: 'about:blank' })
+  @ApiProperty({
+    description: 'Always `about:blank`: `title` is the HTTP status phrase.',
+    example: 'about:blank',
+    format: 'uri',
+    maxLength: 2048,
+  })
   type: string;
 
-  @ApiProperty({ description: 'The HTTP status phrase.', example: 'Unprocessable Entity' })
+  @ApiProperty({
+    description: 'The HTTP status phrase.',
+    example: 'Unprocessable Entity',
+    pattern: "^[A-Za-z][A-Za-z' -]*$",
+    maxLength: 64,
+  })
   title: string;
 
-  @ApiProperty({ description: 'The HTTP status code, as in the status line.', example: 422 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 400,
+    maximum: 599,
+    description: 'The HTTP status code, as in the status line.',
+    example: 422,
+  })
   status: number;
 
   @ApiProperty({
     description: 'What went wrong and what to do next.',
     example: 'The request has an invalid field (title): correct it as "errors" describes and send it again.',
+    minLength: 1,
+    maxLength: SENTENCE_MAX_LENGTH,
   })
   detail: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'On 422: one entry per bad field.' })
+  @ApiPropertyOptional({
+    type: [FieldErrorDto],
+    description: 'On 422: one entry per bad field.',
+    maxItems: FIELD_ERRORS_MAX_ITEMS,
+  })
   errors?: FieldError[];
 }
 
@@ -113,8 +159,10 @@ export interface ProblemExample {
   errors?: FieldError[];
   /** The example `Retry-After` of a 429 or 503, when the route names its own `detail`. */
   retryAfter?: number;
-  /** Extra members the answer carries (e.g. `database` on the 503 of GET /health). */
+  /** Extra members the answer carries (e.g. `database` on the 503 of GET /health)... */
   extensions?: Record<string, unknown>;
+  /** ...and the schema that describes them, a subclass of `ProblemDetailsDto` (else `Problem`). */
+  type?: Type<ProblemDetailsDto>;
   /** Response headers the answer carries, besides `Retry-After` and the rate-limit headers. */
   headers?: ResponseHeaders;
 }
@@ -132,7 +180,7 @@ function retryAfterHeader(example: number): ResponseHeaders {
 const BEARER_CHALLENGE: ResponseHeaders = {
   'WWW-Authenticate': {
     description: '`Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one.',
-    schema: { type: 'string', example: 'Bearer' },
+    schema: { type: 'string', enum: ['Bearer', 'Bearer error="invalid_token"'], example: 'Bearer' },
   },
 };
 
@@ -168,22 +216,24 @@ function exampleBody({ status, detail, errors, extensions }: ProblemExample): Re
  * example, `{ status, detail }` (or `{ status: 422, errors }`) the route's own.
  */
 export function ApiProblemResponses(...responses: (number | ProblemExample)[]) {
+  const examples = responses.map((response): ProblemExample =>
+    typeof response === 'number' ? { status: response } : response,
+  );
   return applyDecorators(
-    ApiExtraModels(ProblemDetailsDto),
-    ...responses.map((response) => {
-      const example = typeof response === 'number' ? { status: response } : response;
-      return ApiResponse({
+    ApiExtraModels(ProblemDetailsDto, ...examples.flatMap((example) => (example.type ? [example.type] : []))),
+    ...examples.map((example) =>
+      ApiResponse({
         status: example.status,
         description: STATUS_CODES[example.status],
         headers: headersOf(example),
         content: {
           [PROBLEM_CONTENT_TYPE]: {
-            schema: { $ref: getSchemaPath(ProblemDetailsDto) },
+            schema: { $ref: getSchemaPath(example.type ?? ProblemDetailsDto) },
             example: exampleBody(example),
           },
         },
-      });
-    }),
+      }),
+    ),
   );
 }
 

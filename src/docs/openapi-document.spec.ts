@@ -96,6 +96,10 @@ describe('the OpenAPI document', () => {
     operations = operationsOf(document);
   });
 
+  function schemaOf(ref = ''): Schema {
+    return (document.components?.schemas ?? {})[ref.replace('#/components/schemas/', '')] as Schema;
+  }
+
   it('is built without a database, and twice in a row to the same text', async () => {
     const again = await createOpenApiDocumentOffline();
 
@@ -240,6 +244,12 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it('names this instance as its server, relative to the address that served the document', () => {
+    expect(document.servers).toEqual([
+      { url: '/', description: expect.stringMatching(/local.*production/), 'x-internal': false },
+    ]);
+  });
+
   it('documents every error as problem+json with an example of that status', () => {
     for (const [name, operation] of operations) {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[45]/.test(code))) {
@@ -249,7 +259,20 @@ describe('the OpenAPI document', () => {
           types: ['application/problem+json'],
         });
         const { schema, example } = response.content?.['application/problem+json'] ?? {};
-        expect({ where, schema }).toEqual({ where, schema: { $ref: '#/components/schemas/Problem' } });
+        expect({ where, schema }).toEqual({
+          where,
+          schema: {
+            $ref: HEALTH_ROUTES.includes(name)
+              ? expect.stringMatching(/^#\/components\/schemas\/(HealthProblem|ReadinessProblem)$/)
+              : '#/components/schemas/Problem',
+          },
+        });
+        // The example fits its schema: no member the schema does not describe.
+        const described = Object.keys(schemaOf(schema?.$ref).properties ?? {});
+        expect({
+          where,
+          undescribed: Object.keys(example ?? {}).filter((member) => !described.includes(member)),
+        }).toEqual({ where, undescribed: [] });
         expect({ where, example }).toEqual({
           where,
           example: expect.objectContaining({
@@ -272,7 +295,8 @@ describe('the OpenAPI document', () => {
   it('puts the oauth2 requirement, 401 and 503 on every protected route, and 503 on the public ones that read the database', () => {
     for (const [name, operation] of operations.filter(([route]) => !PUBLIC_STATIC_ROUTES.includes(route))) {
       const isPublic = PUBLIC_DATABASE_ROUTES.includes(name);
-      expect({ name, security: operation.security ?? [] }).toEqual({
+      // A public route says so (`security: []`) rather than leaving it unsaid.
+      expect({ name, security: operation.security }).toEqual({
         name,
         security: isPublic ? [] : [{ oauth2: [] }],
       });
@@ -286,8 +310,22 @@ describe('the OpenAPI document', () => {
 
   it('opens the front door without a token', () => {
     for (const [name, operation] of operations.filter(([route]) => PUBLIC_STATIC_ROUTES.includes(route))) {
-      expect({ name, security: operation.security ?? [] }).toEqual({ name, security: [] });
+      expect({ name, security: operation.security }).toEqual({ name, security: [] });
     }
+  });
+
+  it('describes the token: a short-lived HS256 JWT per RFC 8725, renewed at /auth/refresh', () => {
+    const scheme = document.components?.securitySchemes?.oauth2 as {
+      description?: string;
+      flows?: { password?: { tokenUrl?: string; refreshUrl?: string } };
+    };
+
+    expect(scheme.flows?.password).toEqual(
+      expect.objectContaining({ tokenUrl: '/login', refreshUrl: '/auth/refresh' }),
+    );
+    expect(scheme.description).toMatch(/RFC8725/);
+    expect(scheme.description).toMatch(/HS256/);
+    expect(scheme.description).toMatch(/30 minutes/);
   });
 
   it('documents the 429 of the request limit, with Retry-After and the rate-limit headers, on every route but the health checks', () => {

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, type ServerObject, SwaggerModule } from '@nestjs/swagger';
 import { pino } from 'pino';
 import { AppModule } from '../app.module';
 import { RATE_LIMIT_HEADER_DEFINITIONS } from '../common/api-problem';
@@ -27,19 +27,28 @@ const DESCRIPTION = [
   `**Limits.** Each client address may send a number of requests per time window to the routes below (the health checks aside); the \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` headers say where you stand, and beyond it the answer is 429 with \`Retry-After\`. Every answer carries an \`${REQUEST_ID_HEADER}\` header (yours, when you send one): quote it when you report a problem.`,
 ].join('\n\n');
 
+const SERVER_DESCRIPTION =
+  'The instance that serves this document, in every environment (local, staging or production): ' +
+  'the paths are relative to its address.';
+
 /** Everything of the document that is not read from the controllers. */
 function documentConfig(): Omit<OpenAPIObject, 'paths'> {
   const builder = new DocumentBuilder()
     .setTitle('Posts API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0')
+    .setLicense('MIT', 'https://opensource.org/license/mit')
     .addOAuth2(
       {
         type: 'oauth2',
         description:
           'Log in with your e-mail (as username) and password; client_id and client_secret stay empty. ' +
-          'Then send `Authorization: Bearer <access_token>`.',
-        flows: { password: { tokenUrl: '/login', scopes: {} } },
+          'Then send `Authorization: Bearer <access_token>`. The access token is a JWT signed with HS256 that ' +
+          'expires 30 minutes after the login (ACCESS_TOKEN_EXPIRE_MINUTES); renew it with the refresh token at ' +
+          '`/auth/refresh`. Tokens follow the JSON Web Token Best Current Practices (RFC8725): only HS256 with ' +
+          "the service's secret is accepted (`alg: none` and every other algorithm are refused), and `exp`, `sub` " +
+          'and `sid` are required and checked.',
+        flows: { password: { tokenUrl: '/login', refreshUrl: '/auth/refresh', scopes: {} } },
       },
       'oauth2',
     );
@@ -47,7 +56,12 @@ function documentConfig(): Omit<OpenAPIObject, 'paths'> {
     builder.addTag(name, description);
   }
   const config = builder.build();
-  return { ...config, components: { ...config.components, headers: RATE_LIMIT_HEADER_DEFINITIONS } };
+  return {
+    ...config,
+    // Relative: the document is served by the instance it describes, wherever that runs.
+    servers: [{ url: '/', description: SERVER_DESCRIPTION, 'x-internal': false } as ServerObject],
+    components: { ...config.components, headers: RATE_LIMIT_HEADER_DEFINITIONS },
+  };
 }
 
 function sortedByKey<T>(record: Record<string, T>): Record<string, T> {

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser, Public } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
@@ -24,7 +24,12 @@ export class UsersController {
 
   @Public()
   @Post()
-  @ApiOperation({ operationId: 'users_create', summary: 'Register an account' })
+  @ApiOperation({
+    operationId: 'users_create',
+    summary: 'Register an account',
+    description: 'Needs no token. Then log in with POST /login, the e-mail as `username`.',
+    security: [],
+  })
   @ApiCreatedResponse({
     type: UserResponseDto,
     description: 'The new user; `Location` names it.',
@@ -102,8 +107,12 @@ export class UsersController {
 
   @Get(':id')
   @ApiBearerAuthRequired()
-  @ApiOperation({ operationId: 'users_get', summary: 'A user by id' })
-  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', example: 1 })
+  @ApiOperation({
+    operationId: 'users_get',
+    summary: 'A user by id',
+    description: 'Any account, for any caller with a token (e.g. the owner of a post).',
+  })
+  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', schema: { ...ID_PROPERTY, example: 1 } })
   @ApiOkResponse({ type: UserResponseDto, description: 'The user.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     { status: 404, detail: 'There is no user with id 7; check the id (GET /users/me gives yours).' },

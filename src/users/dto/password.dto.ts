@@ -4,7 +4,12 @@ import { IsPassword } from '../../common/identity/password.validator';
 
 @ApiSchema({ name: 'PasswordChange' })
 export class ChangePasswordDto {
-  @ApiProperty({ description: 'The password now.', format: 'password', example: 'correct horse battery staple' })
+  @ApiProperty({
+    description: 'The password now.',
+    format: 'password',
+    maxLength: 1024,
+    example: 'correct horse battery staple',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)
@@ -14,6 +19,8 @@ export class ChangePasswordDto {
     description: 'The new password: 8 to 72 bytes of UTF-8.',
     format: 'password',
     minLength: 8,
+    // 72 bytes are at most 72 characters.
+    maxLength: 72,
     example: 'tr0ub4dor and three more words',
   })
   @IsPassword()
@@ -25,6 +32,7 @@ export class DeleteAccountDto {
   @ApiProperty({
     description: 'The password, to confirm.',
     format: 'password',
+    maxLength: 1024,
     example: 'correct horse battery staple',
   })
   @IsString()
