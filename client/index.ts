@@ -12,11 +12,17 @@ import type { components, operations, paths } from './schema';
 export type { components, operations, paths };
 
 type Schemas = components['schemas'];
-export type User = Schemas['UserResponseDto'];
-export type Post = Schemas['PostResponseDto'];
-export type Tokens = Schemas['TokenResponseDto'];
-export type Session = Schemas['SessionResponseDto'];
-export type Problem = Schemas['ProblemDetailsDto'];
+export type User = Schemas['User'];
+export type NewUser = Schemas['NewUser'];
+export type Post = Schemas['Post'];
+export type NewPost = Schemas['NewPost'];
+export type PostReplacement = Schemas['PostReplacement'];
+export type PostChanges = Schemas['PostChanges'];
+export type Vote = Schemas['Vote'];
+export type Tokens = Schemas['Tokens'];
+export type Session = Schemas['Session'];
+export type Problem = Schemas['Problem'];
+export type FieldError = Schemas['FieldError'];
 
 export type PostsApiClient = Client<paths>;
 

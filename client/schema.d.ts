@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service, its version and where its docs are */
+        /**
+         * The service, its version and where its docs are
+         * @description The front door: open it first. It needs no token and reads nothing but the configuration.
+         */
         get: operations["service_home"];
         put?: never;
         post?: never;
@@ -90,7 +93,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register an account */
+        /**
+         * Register an account
+         * @description Needs no token. Then log in with POST /login, the e-mail as `username`.
+         */
         post: operations["users_create"];
         delete?: never;
         options?: never;
@@ -149,7 +155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user by id */
+        /**
+         * A user by id
+         * @description Any account, for any caller with a token (e.g. the owner of a post).
+         */
         get: operations["users_get"];
         put?: never;
         post?: never;
@@ -172,7 +181,10 @@ export interface paths {
          */
         get: operations["posts_list"];
         put?: never;
-        /** Write a post */
+        /**
+         * Write a post
+         * @description You are its owner; `published` defaults to true (false keeps it a draft only you see).
+         */
         post: operations["posts_create"];
         delete?: never;
         options?: never;
@@ -187,16 +199,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One post */
+        /**
+         * One post
+         * @description A published post, or a draft of yours; another user's draft answers 404, as a missing post does.
+         */
         get: operations["posts_get"];
-        /** Replace your post (every field) */
+        /**
+         * Replace your post (every field)
+         * @description Send `title`, `content` and `published`, all of them. Only the owner may; others get 403.
+         */
         put: operations["posts_replace"];
         post?: never;
-        /** Delete your post and its votes */
+        /**
+         * Delete your post and its votes
+         * @description Only the owner may; others get 403.
+         */
         delete: operations["posts_delete"];
         options?: never;
         head?: never;
-        /** Change some fields of your post */
+        /**
+         * Change some fields of your post
+         * @description Send any of `title`, `content` and `published`, at least one. Only the owner may; others get 403.
+         */
         patch: operations["posts_update"];
         trace?: never;
     };
@@ -267,7 +291,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your live sessions (one per login) */
+        /**
+         * Your live sessions (one per login)
+         * @description Every login of your account that has not ended or expired, the most recently used first.
+         */
         get: operations["auth_sessions_list"];
         put?: never;
         post?: never;
@@ -301,51 +328,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ChangePasswordDto: {
-            /**
-             * Format: password
-             * @description The password now.
-             * @example correct horse battery staple
-             */
-            current_password: string;
-            /**
-             * Format: password
-             * @description The new password: 8 to 72 bytes of UTF-8.
-             * @example tr0ub4dor and three more words
-             */
-            new_password: string;
-        };
-        CreatePostDto: {
-            /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
-             */
-            title: string;
-            /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
-             */
-            content: string;
-            /**
-             * @description Whether other users see the post (default true).
-             * @example true
-             */
-            published?: boolean;
-        };
-        CreateUserDto: {
-            /**
-             * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
-             * @example alice@example.com
-             */
-            email: string;
-            /**
-             * Format: password
-             * @description 8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).
-             * @example correct horse battery staple
-             */
-            password: string;
-        };
-        DeleteAccountDto: {
+        AccountDeletion: {
             /**
              * Format: password
              * @description The password, to confirm.
@@ -353,74 +336,7 @@ export interface components {
              */
             password: string;
         };
-        FieldErrorDto: {
-            /**
-             * @description The field, query parameter or path parameter that is wrong.
-             * @example title
-             */
-            field: string;
-            /**
-             * @description What is wrong with it, and so what to send instead.
-             * @example title must be 1 to 200 characters after trimming
-             */
-            message: string;
-        };
-        HealthDto: {
-            /**
-             * @description The service answers.
-             * @example ok
-             * @enum {string}
-             */
-            status: "ok";
-            /**
-             * @description The database answers too.
-             * @example up
-             * @enum {string}
-             */
-            database: "up";
-        };
-        HomeDto: {
-            /**
-             * @description The name of the service.
-             * @example Posts API
-             */
-            name: string;
-            /**
-             * @description Its version.
-             * @example 0.1.0
-             */
-            version: string;
-            /**
-             * @description Where to begin.
-             * @example Register with POST /users, log in with POST /login, then send the access_token as a bearer token.
-             */
-            message: string;
-            /** @description The docs, the document and the health check. */
-            links: components["schemas"]["HomeLinksDto"];
-        };
-        HomeLinksDto: {
-            /**
-             * @description Swagger UI: try every route, log in with "Authorize".
-             * @example /docs
-             */
-            docs: string;
-            /**
-             * @description The same document as a readable reference.
-             * @example /redoc
-             */
-            redoc: string;
-            /**
-             * @description The OpenAPI 3 document, for client generators.
-             * @example /openapi.json
-             */
-            openapi: string;
-            /**
-             * @description Liveness and database check.
-             * @example /health
-             */
-            health: string;
-        };
-        LoginDto: {
+        Credentials: {
             /**
              * @description The e-mail address of the account.
              * @example alice@example.com
@@ -453,8 +369,112 @@ export interface components {
              */
             client_secret?: string;
         };
-        PostResponseDto: {
+        FieldError: {
             /**
+             * @description The field, query parameter or path parameter that is wrong (an unknown one is named as sent).
+             * @example title
+             */
+            field: string;
+            /**
+             * @description What is wrong with it, and so what to send instead.
+             * @example title must be 1 to 200 characters after trimming
+             */
+            message: string;
+        };
+        Health: {
+            /**
+             * @description The service answers.
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
+            /**
+             * @description The database answers too.
+             * @example up
+             * @enum {string}
+             */
+            database: "up";
+        };
+        HealthProblem: {
+            /**
+             * Format: uri
+             * @description Always `about:blank`: `title` is the HTTP status phrase.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description The HTTP status phrase.
+             * @example Unprocessable Entity
+             */
+            title: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code, as in the status line.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description What went wrong and what to do next.
+             * @example The request has an invalid field (title): correct it as "errors" describes and send it again.
+             */
+            detail: string;
+            /** @description On 422: one entry per bad field. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description The database cannot be reached.
+             * @example down
+             * @enum {string}
+             */
+            database: "down";
+        };
+        NewPost: {
+            /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content: string;
+            /**
+             * @description Whether other users see the post (default true).
+             * @example true
+             */
+            published?: boolean;
+        };
+        NewUser: {
+            /**
+             * Format: email
+             * @description A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width characters; trimmed and stored lower-case. Unique, case-insensitively.
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * Format: password
+             * @description 8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        PasswordChange: {
+            /**
+             * Format: password
+             * @description The password now.
+             * @example correct horse battery staple
+             */
+            current_password: string;
+            /**
+             * Format: password
+             * @description The new password: 8 to 72 bytes of UTF-8.
+             * @example tr0ub4dor and three more words
+             */
+            new_password: string;
+        };
+        Post: {
+            /**
+             * Format: int32
              * @description The post id.
              * @example 7
              */
@@ -475,25 +495,63 @@ export interface components {
              */
             published: boolean;
             /**
+             * Format: date-time
              * @description When the post was written (ISO 8601, UTC).
              * @example 2026-11-22T10:15:00.000Z
              */
             created_at: string;
             /**
+             * Format: int32
              * @description The id of the author.
              * @example 1
              */
             owner_id: number;
             /** @description The author. */
-            owner: components["schemas"]["UserResponseDto"];
+            owner: components["schemas"]["User"];
             /**
+             * Format: int32
              * @description How many votes the post has.
              * @example 3
              */
             votes: number;
         };
-        ProblemDetailsDto: {
+        PostChanges: {
             /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title?: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content?: string;
+            /**
+             * @description Whether other users see the post.
+             * @example true
+             */
+            published?: boolean;
+        };
+        PostReplacement: {
+            /**
+             * @description The title: 1 to 200 characters, trimmed.
+             * @example Hello
+             */
+            title: string;
+            /**
+             * @description The text: 1 to 20,000 characters, not only white space.
+             * @example First post
+             */
+            content: string;
+            /**
+             * @description Whether other users see the post.
+             * @example true
+             */
+            published: boolean;
+        };
+        Problem: {
+            /**
+             * Format: uri
              * @description Always `about:blank`: `title` is the HTTP status phrase.
              * @example about:blank
              */
@@ -504,6 +562,7 @@ export interface components {
              */
             title: string;
             /**
+             * Format: int32
              * @description The HTTP status code, as in the status line.
              * @example 422
              */
@@ -514,9 +573,9 @@ export interface components {
              */
             detail: string;
             /** @description On 422: one entry per bad field. */
-            errors?: components["schemas"]["FieldErrorDto"][];
+            errors?: components["schemas"]["FieldError"][];
         };
-        ReadinessDto: {
+        Readiness: {
             /**
              * @description This instance takes requests.
              * @example ready
@@ -524,7 +583,45 @@ export interface components {
              */
             status: "ready";
         };
-        RefreshDto: {
+        ReadinessProblem: {
+            /**
+             * Format: uri
+             * @description Always `about:blank`: `title` is the HTTP status phrase.
+             * @example about:blank
+             */
+            type: string;
+            /**
+             * @description The HTTP status phrase.
+             * @example Unprocessable Entity
+             */
+            title: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code, as in the status line.
+             * @example 422
+             */
+            status: number;
+            /**
+             * @description What went wrong and what to do next.
+             * @example The request has an invalid field (title): correct it as "errors" describes and send it again.
+             */
+            detail: string;
+            /** @description On 422: one entry per bad field. */
+            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @description Why this instance takes no traffic.
+             * @example shutting-down
+             * @enum {string}
+             */
+            reason: "shutting-down" | "database-down" | "migrations-pending";
+            /**
+             * @description With `reason` `database-down`: the database cannot be reached.
+             * @example down
+             * @enum {string}
+             */
+            database?: "down";
+        };
+        RefreshRequest: {
             /**
              * @description The refresh token from POST /login or the last refresh.
              * @example q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k
@@ -552,41 +649,72 @@ export interface components {
              */
             client_secret?: string;
         };
-        ReplacePostDto: {
+        ServiceHome: {
             /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
+             * @description The name of the service.
+             * @example Posts API
              */
-            title: string;
+            name: string;
             /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
+             * @description Its version (semantic versioning, as in package.json).
+             * @example 0.1.0
              */
-            content: string;
+            version: string;
             /**
-             * @description Whether other users see the post.
-             * @example true
+             * @description Where to begin.
+             * @example Register with POST /users, log in with POST /login, then send the access_token as a bearer token.
              */
-            published: boolean;
+            message: string;
+            /** @description The docs, the document and the health check. */
+            links: components["schemas"]["ServiceLinks"];
         };
-        SessionResponseDto: {
+        ServiceLinks: {
             /**
+             * Format: uri-reference
+             * @description Swagger UI: try every route, log in with "Authorize".
+             * @example /docs
+             */
+            docs: string;
+            /**
+             * Format: uri-reference
+             * @description The same document as a readable reference.
+             * @example /redoc
+             */
+            redoc: string;
+            /**
+             * Format: uri-reference
+             * @description The OpenAPI 3 document, for client generators.
+             * @example /openapi.json
+             */
+            openapi: string;
+            /**
+             * Format: uri-reference
+             * @description Liveness and database check.
+             * @example /health
+             */
+            health: string;
+        };
+        Session: {
+            /**
+             * Format: int32
              * @description The session id; DELETE /auth/sessions/{id} ends it.
              * @example 3
              */
             id: number;
             /**
+             * Format: date-time
              * @description When the login happened.
              * @example 2026-11-22T10:15:00.000Z
              */
             created_at: string;
             /**
+             * Format: date-time
              * @description The login or the last refresh.
              * @example 2026-11-22T10:45:00.000Z
              */
             last_used_at: string;
             /**
-             * @description The User-Agent header at login, if any.
+             * @description The User-Agent header at login, if any (its first 512 characters).
              * @example curl/8.5.0
              */
             user_agent: string | null;
@@ -601,7 +729,7 @@ export interface components {
              */
             current: boolean;
         };
-        TokenResponseDto: {
+        Tokens: {
             /**
              * @description A JWT (HS256) to send as `Authorization: Bearer <access_token>`.
              * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MSwic2lkIjozfQ.sig
@@ -614,6 +742,7 @@ export interface components {
              */
             token_type: "bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires.
              * @example 1800
              */
@@ -624,59 +753,48 @@ export interface components {
              */
             refresh_token: string;
             /**
+             * Format: int32
              * @description Seconds until the refresh token expires.
              * @example 2592000
              */
             refresh_expires_in: number;
         };
-        UpdatePostDto: {
+        User: {
             /**
-             * @description The title: 1 to 200 characters, trimmed.
-             * @example Hello
-             */
-            title?: string;
-            /**
-             * @description The text: 1 to 20,000 characters, not only white space.
-             * @example First post
-             */
-            content?: string;
-            /**
-             * @description Whether other users see the post.
-             * @example true
-             */
-            published?: boolean;
-        };
-        UserResponseDto: {
-            /**
+             * Format: int32
              * @description The user id.
              * @example 1
              */
             id: number;
             /**
+             * Format: email
              * @description The e-mail address, lower-case.
              * @example alice@example.com
              */
             email: string;
             /**
+             * Format: date-time
              * @description When the account was created (ISO 8601, UTC).
              * @example 2026-11-22T10:15:00.000Z
              */
             created_at: string;
         };
-        VoteDto: {
+        Vote: {
             /**
+             * Format: int32
              * @description The post to vote on.
              * @example 7
              */
             post_id: number;
             /**
+             * Format: int32
              * @description 1 adds your vote, 0 removes it.
              * @example 1
-             * @enum {number}
+             * @enum {integer}
              */
             dir: 0 | 1;
         };
-        VoteResultDto: {
+        VoteResult: {
             /**
              * @description What happened: 201 "Vote added" or 200 "Vote removed".
              * @example Vote added
@@ -688,7 +806,14 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description How many requests your address may send per time window (RATE_LIMIT_MAX). */
+        "X-RateLimit-Limit": number;
+        /** @description How many of them are left in this window. */
+        "X-RateLimit-Remaining": number;
+        /** @description Seconds until the window ends and the count starts again. */
+        "X-RateLimit-Reset": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -705,17 +830,23 @@ export interface operations {
             /** @description Links to the docs and the health check. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HomeDto"];
+                    "application/json": components["schemas"]["ServiceHome"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -727,7 +858,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -741,23 +872,29 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["LoginDto"];
-                "application/json": components["schemas"]["LoginDto"];
+                "application/x-www-form-urlencoded": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["Credentials"];
             };
         };
         responses: {
             /** @description The tokens of a new session. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponseDto"];
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -769,12 +906,15 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -786,12 +926,15 @@ export interface operations {
                      *       "detail": "Invalid credentials"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -803,12 +946,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -820,12 +966,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -843,7 +992,7 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too Many Requests */
@@ -851,6 +1000,9 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -862,7 +1014,7 @@ export interface operations {
                      *       "detail": "Too many failed logins for this account from your address; try again in 840 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -881,7 +1033,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -895,23 +1047,29 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["RefreshDto"];
-                "application/json": components["schemas"]["RefreshDto"];
+                "application/x-www-form-urlencoded": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
             /** @description New tokens for the same session. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponseDto"];
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -923,12 +1081,15 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -940,12 +1101,15 @@ export interface operations {
                      *       "detail": "The refresh token is not valid (unknown, already used, expired or revoked); log in again with POST /login."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -957,12 +1121,15 @@ export interface operations {
                      *       "detail": "This refresh token was spent a moment ago by another request of this session; use the tokens that the first refresh returned."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -974,12 +1141,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -991,12 +1161,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1014,14 +1187,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1033,7 +1209,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1052,7 +1228,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1069,15 +1245,41 @@ export interface operations {
             /** @description The session has ended. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1089,14 +1291,57 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1108,7 +1353,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1127,7 +1372,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1141,22 +1386,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserDto"];
+                "application/json": components["schemas"]["NewUser"];
             };
         };
         responses: {
             /** @description The new user; `Location` names it. */
             201: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1168,12 +1419,15 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1185,12 +1439,15 @@ export interface operations {
                      *       "detail": "An account with this email already exists: log in with POST /login, or register another email."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1202,12 +1459,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1219,12 +1479,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1242,14 +1505,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1261,7 +1527,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1280,7 +1546,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1297,17 +1563,23 @@ export interface operations {
             /** @description Your account. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1319,14 +1591,17 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1338,7 +1613,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1357,7 +1632,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1371,13 +1646,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeleteAccountDto"];
+                "application/json": components["schemas"]["AccountDeletion"];
             };
         };
         responses: {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1385,6 +1663,9 @@ export interface operations {
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1396,14 +1677,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1415,12 +1699,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1432,12 +1719,15 @@ export interface operations {
                      *       "detail": "The password is wrong; the account was not deleted."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1449,12 +1739,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1466,12 +1759,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1489,14 +1785,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1508,7 +1807,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1527,7 +1826,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1541,13 +1840,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChangePasswordDto"];
+                "application/json": components["schemas"]["PasswordChange"];
             };
         };
         responses: {
             /** @description Changed. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1555,6 +1857,9 @@ export interface operations {
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1566,14 +1871,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1585,12 +1893,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1602,12 +1913,15 @@ export interface operations {
                      *       "detail": "The current password is wrong (or it has just been changed); nothing was changed."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1619,12 +1933,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1636,12 +1953,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1659,14 +1979,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1678,7 +2001,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1697,7 +2020,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1717,17 +2040,23 @@ export interface operations {
             /** @description The user. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1739,12 +2068,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1756,12 +2088,15 @@ export interface operations {
                      *       "detail": "There is no user with id 7; check the id (GET /users/me gives yours)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1779,14 +2114,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1798,7 +2136,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1817,7 +2155,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1840,21 +2178,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of posts: at most `limit` (100). */
             200: {
                 headers: {
                     /** @description The next page, as `<url>; rel="next"`, when there is one. */
                     Link?: string;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"][];
+                    "application/json": components["schemas"]["Post"][];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1866,12 +2211,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1889,14 +2237,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1908,7 +2259,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -1927,7 +2278,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1941,22 +2292,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreatePostDto"];
+                "application/json": components["schemas"]["NewPost"];
             };
         };
         responses: {
             /** @description The new post; `Location` names it. */
             201: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1968,14 +2325,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1987,12 +2347,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2004,12 +2367,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2021,12 +2387,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2044,14 +2413,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,7 +2435,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2082,7 +2454,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2099,19 +2471,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The post. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2123,12 +2502,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2140,12 +2522,15 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,14 +2548,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2182,7 +2570,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2201,7 +2589,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2218,21 +2606,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReplacePostDto"];
+                "application/json": components["schemas"]["PostReplacement"];
             };
         };
         responses: {
+            /** @description The post as it is now. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2244,14 +2639,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2263,12 +2661,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,12 +2681,15 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2297,12 +2701,15 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2314,12 +2721,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,12 +2741,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2354,14 +2767,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2373,7 +2789,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2392,7 +2808,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2412,15 +2828,41 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2432,12 +2874,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2449,12 +2894,15 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2466,12 +2914,55 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2489,14 +2980,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,7 +3002,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2527,7 +3021,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2544,21 +3038,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdatePostDto"];
+                "application/json": components["schemas"]["PostChanges"];
             };
         };
         responses: {
+            /** @description The post as it is now. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2570,14 +3071,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2589,12 +3093,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2606,12 +3113,15 @@ export interface operations {
                      *       "detail": "Only the owner of post 7 may change or delete it."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2623,12 +3133,15 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2640,12 +3153,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2657,12 +3173,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2680,14 +3199,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2699,7 +3221,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2718,7 +3240,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2732,31 +3254,40 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VoteDto"];
+                "application/json": components["schemas"]["Vote"];
             };
         };
         responses: {
             /** @description Vote removed. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VoteResultDto"];
+                    "application/json": components["schemas"]["VoteResult"];
                 };
             };
             /** @description Vote added; `Location` names the post. */
             201: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VoteResultDto"];
+                    "application/json": components["schemas"]["VoteResult"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2768,14 +3299,17 @@ export interface operations {
                      *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2787,12 +3321,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2804,12 +3341,15 @@ export interface operations {
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2821,12 +3361,15 @@ export interface operations {
                      *       "detail": "You have already voted on post 7; send dir 0 to remove your vote."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload Too Large */
             413: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2838,12 +3381,15 @@ export interface operations {
                      *       "detail": "The request body is too large; send a smaller body."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported Media Type */
             415: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2855,12 +3401,15 @@ export interface operations {
                      *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2878,14 +3427,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,7 +3449,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2916,7 +3468,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2936,7 +3488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthDto"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Service Unavailable */
@@ -2956,7 +3508,7 @@ export interface operations {
                      *       "database": "down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["HealthProblem"];
                 };
             };
         };
@@ -2976,7 +3528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description Service Unavailable */
@@ -2996,7 +3548,7 @@ export interface operations {
                      *       "reason": "shutting-down"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["ReadinessProblem"];
                 };
             };
         };
@@ -3013,17 +3565,23 @@ export interface operations {
             /** @description Your live sessions; `current` marks this one. */
             200: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionResponseDto"][];
+                    "application/json": components["schemas"]["Session"][];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3035,14 +3593,17 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3054,7 +3615,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -3073,7 +3634,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3093,15 +3654,41 @@ export interface operations {
             /** @description The session has ended. */
             204: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The body is not valid JSON; send a JSON object (or fix the Content-Type header)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3113,12 +3700,15 @@ export interface operations {
                      *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3130,12 +3720,55 @@ export interface operations {
                      *       "detail": "You have no live session with id 3; GET /auth/sessions lists them."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large; send a smaller body."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "This Content-Type is not supported here: send application/json (forms are read only by POST /login and POST /auth/refresh)."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,14 +3786,17 @@ export interface operations {
                      *       ]
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from your address in this time window; wait for `Retry-After` seconds. */
+            /** @description Too Many Requests */
             429: {
                 headers: {
-                    /** @description Seconds until the window ends. */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3172,7 +3808,7 @@ export interface operations {
                      *       "detail": "Too many requests from your address; try again in 17 seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -3191,7 +3827,7 @@ export interface operations {
                      *       "detail": "The database is unavailable right now; try again in a few seconds."
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

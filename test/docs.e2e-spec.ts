@@ -113,6 +113,38 @@ describe('Docs', () => {
     });
   });
 
+  describe('the documented rate-limit headers are what the service sends', () => {
+    /** The X-RateLimit-* headers the docs name for an answer, and those the answer carries, lower-case. */
+    function rateLimitHeaders(response: request.Response, method: string, path: string) {
+      const documented = Object.keys(document.paths[path]?.[method]?.responses[String(response.status)]?.headers ?? {});
+      return {
+        documented: documented.map((name) => name.toLowerCase()).filter((name) => name.startsWith('x-ratelimit-')),
+        sent: Object.keys(response.headers).filter((name) => name.startsWith('x-ratelimit-')),
+      };
+    }
+
+    it('on a success and on an error of a protected route', async () => {
+      const success = await t.http().get('/users/me').set(alice.auth);
+      const error = await t.http().get('/posts/7').set(alice.auth);
+
+      expect([success.status, error.status]).toEqual([200, 404]);
+      for (const [response, path] of [
+        [success, '/users/me'],
+        [error, '/posts/{id}'],
+      ] as const) {
+        const { documented, sent } = rateLimitHeaders(response, 'get', path);
+        expect(documented).toHaveLength(3);
+        expect(sent.sort()).toEqual(documented.sort());
+      }
+    });
+
+    it('on none of the health checks', async () => {
+      const response = await t.http().get('/health');
+
+      expect(rateLimitHeaders(response, 'get', '/health')).toEqual({ documented: [], sent: [] });
+    });
+  });
+
   describe('GET /redoc', () => {
     let page: request.Response;
 

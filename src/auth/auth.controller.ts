@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { AcceptsFormBody } from '../common/form-body.guard';
 import { invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
 import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
@@ -31,17 +31,22 @@ export class AuthController {
       'Use the returned `access_token` as `Authorization: Bearer <access_token>`; renew it with the `refresh_token` at ' +
       'POST /auth/refresh. An unknown e-mail and a wrong password get the same 401. After too many failures for one ' +
       'e-mail from one address, or too many attempts from one address, the answer is 429 with `Retry-After`.',
+    security: [],
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: LoginDto })
-  @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.' })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'The tokens of a new session.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     400,
     { status: 401, detail: INVALID_CREDENTIALS },
     413,
     415,
     { status: 422, errors: [{ field: 'password', message: 'password is required' }] },
-    { status: 429, detail: 'Too many failed logins for this account from your address; try again in 840 seconds.' },
+    {
+      status: 429,
+      detail: 'Too many failed logins for this account from your address; try again in 840 seconds.',
+      retryAfter: 840,
+    },
     503,
   )
   logIn(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<TokenResponseDto> {
@@ -61,10 +66,15 @@ export class AuthController {
       'The refresh token is spent: keep the new one. Presenting a spent refresh token again within ' +
       'REFRESH_REUSE_GRACE_SECONDS (10) of its use answers 409 (another tab or a retry got there first; the session ' +
       'goes on); later, it is taken as theft and ends the whole session (401).',
+    security: [],
   })
   @ApiConsumes(...TOKEN_CONTENT_TYPES)
   @ApiBody({ type: RefreshDto })
-  @ApiOkResponse({ type: TokenResponseDto, description: 'New tokens for the same session.' })
+  @ApiOkResponse({
+    type: TokenResponseDto,
+    description: 'New tokens for the same session.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiProblemResponses(
     400,
     { status: 401, detail: invalidRefreshTokenException().message },
@@ -72,6 +82,7 @@ export class AuthController {
     413,
     415,
     { status: 422, errors: [{ field: 'refresh_token', message: 'refresh_token is required' }] },
+    429,
     503,
   )
   refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
@@ -86,7 +97,9 @@ export class AuthController {
     summary: 'End this session',
     description: 'Its refresh token and the access token used here stop working at once.',
   })
-  @ApiNoContentResponse({ description: 'The session has ended.' })
+  @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
+  // No body is read, but a body that is sent must be JSON, and not too large.
+  @ApiProblemResponses(400, 413, 415)
   logOut(@CurrentUser() user: AuthenticatedUser): Promise<void> {
     return this.auth.logOut(user);
   }

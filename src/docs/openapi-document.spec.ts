@@ -16,11 +16,12 @@ type Schema = {
 type Parameter = { name: string; in: string; description?: string; example?: unknown; schema?: Schema };
 type Response = {
   description?: string;
-  headers?: Record<string, unknown>;
+  headers?: Record<string, { $ref?: string; schema?: Schema }>;
   content?: Record<string, { schema?: Schema; example?: Record<string, unknown> }>;
 };
 type Operation = {
   operationId?: string;
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
   summary?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
@@ -35,8 +36,44 @@ const PUBLIC_DATABASE_ROUTES = ['POST /users', 'POST /login', 'POST /auth/refres
 /** Routes open without a token that read nothing but the configuration. */
 const PUBLIC_STATIC_ROUTES = ['GET /'];
 
+/** The health checks: not rate limited, so without 429 and rate-limit headers. */
+const HEALTH_ROUTES = ['GET /health', 'GET /health/ready'];
+
 /** Fields and parameters allowed to lack a description or an example: none. */
 const KNOWN_GAPS: string[] = [];
+
+/** The API's nouns (API.md, "OpenAPI names"), as a client generator shows them: no `Dto`. */
+const SCHEMA_NAMES = [
+  'User',
+  'Me',
+  'AdminUser',
+  'NewUser',
+  'PasswordChange',
+  'AccountDeletion',
+  'Post',
+  'NewPost',
+  'PostReplacement',
+  'PostChanges',
+  'Vote',
+  'VoteResult',
+  'Comment',
+  'NewComment',
+  'Credentials',
+  'RefreshRequest',
+  'Tokens',
+  'Session',
+  'Activity',
+  'Problem',
+  'FieldError',
+  'HealthProblem',
+  'ReadinessProblem',
+  'Health',
+  'Readiness',
+  'ServiceHome',
+  'ServiceLinks',
+];
+
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
 
 function operationsOf(document: OpenAPIObject): [string, Operation][] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -58,6 +95,10 @@ describe('the OpenAPI document', () => {
     document = await createOpenApiDocumentOffline();
     operations = operationsOf(document);
   });
+
+  function schemaOf(ref = ''): Schema {
+    return (document.components?.schemas ?? {})[ref.replace('#/components/schemas/', '')] as Schema;
+  }
 
   it('is built without a database, and twice in a row to the same text', async () => {
     const again = await createOpenApiDocumentOffline();
@@ -140,6 +181,75 @@ describe('the OpenAPI document', () => {
     expect(gaps.sort()).toEqual([...KNOWN_GAPS].sort());
   });
 
+  it('names every schema after a noun of the API', () => {
+    const names = Object.keys(document.components?.schemas ?? {});
+
+    expect(names.filter((name) => !SCHEMA_NAMES.includes(name))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['User', 'Post', 'NewPost', 'PostReplacement', 'PostChanges']));
+    expect(names).toEqual(expect.arrayContaining(['Vote', 'Tokens', 'Session', 'Problem', 'FieldError']));
+  });
+
+  it('uses the nouns for the bodies and answers of the routes', () => {
+    const operation = (route: string) => operations.find(([name]) => name === route)?.[1];
+    const json = (content?: Record<string, { schema?: Schema }>) => content?.['application/json']?.schema;
+    const named = (schema?: Schema) => (schema?.items ?? schema)?.$ref?.replace('#/components/schemas/', '');
+    const bodies = [
+      'POST /users',
+      'POST /login',
+      'POST /auth/refresh',
+      'POST /posts',
+      'PUT /posts/{id}',
+      'PATCH /posts/{id}',
+      'POST /vote',
+      'PUT /users/me/password',
+      'DELETE /users/me',
+    ];
+    const answers: [string, string][] = [
+      ['POST /users', '201'],
+      ['GET /users/me', '200'],
+      ['POST /login', '200'],
+      ['GET /posts', '200'],
+      ['GET /posts/{id}', '200'],
+      ['GET /auth/sessions', '200'],
+      ['GET /', '200'],
+      ['GET /health', '200'],
+    ];
+
+    expect(
+      Object.fromEntries(bodies.map((route) => [route, named(json(operation(route)?.requestBody?.content))])),
+    ).toEqual({
+      'POST /users': 'NewUser',
+      'POST /login': 'Credentials',
+      'POST /auth/refresh': 'RefreshRequest',
+      'POST /posts': 'NewPost',
+      'PUT /posts/{id}': 'PostReplacement',
+      'PATCH /posts/{id}': 'PostChanges',
+      'POST /vote': 'Vote',
+      'PUT /users/me/password': 'PasswordChange',
+      'DELETE /users/me': 'AccountDeletion',
+    });
+    expect(
+      Object.fromEntries(
+        answers.map(([route, status]) => [route, named(json(operation(route)?.responses[status]?.content))]),
+      ),
+    ).toEqual({
+      'POST /users': 'User',
+      'GET /users/me': 'User',
+      'POST /login': 'Tokens',
+      'GET /posts': 'Post',
+      'GET /posts/{id}': 'Post',
+      'GET /auth/sessions': 'Session',
+      'GET /': 'ServiceHome',
+      'GET /health': 'Health',
+    });
+  });
+
+  it('names this instance as its server, relative to the address that served the document', () => {
+    expect(document.servers).toEqual([
+      { url: '/', description: expect.stringMatching(/local.*production/), 'x-internal': false },
+    ]);
+  });
+
   it('documents every error as problem+json with an example of that status', () => {
     for (const [name, operation] of operations) {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[45]/.test(code))) {
@@ -149,7 +259,20 @@ describe('the OpenAPI document', () => {
           types: ['application/problem+json'],
         });
         const { schema, example } = response.content?.['application/problem+json'] ?? {};
-        expect({ where, schema }).toEqual({ where, schema: { $ref: '#/components/schemas/ProblemDetailsDto' } });
+        expect({ where, schema }).toEqual({
+          where,
+          schema: {
+            $ref: HEALTH_ROUTES.includes(name)
+              ? expect.stringMatching(/^#\/components\/schemas\/(HealthProblem|ReadinessProblem)$/)
+              : '#/components/schemas/Problem',
+          },
+        });
+        // The example fits its schema: no member the schema does not describe.
+        const described = Object.keys(schemaOf(schema?.$ref).properties ?? {});
+        expect({
+          where,
+          undescribed: Object.keys(example ?? {}).filter((member) => !described.includes(member)),
+        }).toEqual({ where, undescribed: [] });
         expect({ where, example }).toEqual({
           where,
           example: expect.objectContaining({
@@ -172,7 +295,8 @@ describe('the OpenAPI document', () => {
   it('puts the oauth2 requirement, 401 and 503 on every protected route, and 503 on the public ones that read the database', () => {
     for (const [name, operation] of operations.filter(([route]) => !PUBLIC_STATIC_ROUTES.includes(route))) {
       const isPublic = PUBLIC_DATABASE_ROUTES.includes(name);
-      expect({ name, security: operation.security ?? [] }).toEqual({
+      // A public route says so (`security: []`) rather than leaving it unsaid.
+      expect({ name, security: operation.security }).toEqual({
         name,
         security: isPublic ? [] : [{ oauth2: [] }],
       });
@@ -186,8 +310,60 @@ describe('the OpenAPI document', () => {
 
   it('opens the front door without a token', () => {
     for (const [name, operation] of operations.filter(([route]) => PUBLIC_STATIC_ROUTES.includes(route))) {
-      expect({ name, security: operation.security ?? [] }).toEqual({ name, security: [] });
+      expect({ name, security: operation.security }).toEqual({ name, security: [] });
     }
+  });
+
+  it('describes the token: a short-lived HS256 JWT per RFC 8725, renewed at /auth/refresh', () => {
+    const scheme = document.components?.securitySchemes?.oauth2 as {
+      description?: string;
+      flows?: { password?: { tokenUrl?: string; refreshUrl?: string } };
+    };
+
+    expect(scheme.flows?.password).toEqual(
+      expect.objectContaining({ tokenUrl: '/login', refreshUrl: '/auth/refresh' }),
+    );
+    expect(scheme.description).toMatch(/RFC8725/);
+    expect(scheme.description).toMatch(/HS256/);
+    expect(scheme.description).toMatch(/30 minutes/);
+  });
+
+  it('documents the 429 of the request limit, with Retry-After and the rate-limit headers, on every route but the health checks', () => {
+    for (const [name, operation] of operations) {
+      const tooMany = operation.responses['429'];
+      if (HEALTH_ROUTES.includes(name)) {
+        expect({ name, tooMany }).toEqual({ name, tooMany: undefined });
+        continue;
+      }
+      expect({ name, headers: Object.keys(tooMany?.headers ?? {}).sort() }).toEqual({
+        name,
+        headers: ['Retry-After', ...RATE_LIMIT_HEADERS].sort(),
+      });
+      const example = tooMany.content?.['application/problem+json'].example;
+      const retryAfter = tooMany.headers?.['Retry-After'].schema?.example;
+      expect({ name, detail: example?.detail }).toEqual({
+        name,
+        detail:
+          name === 'POST /login'
+            ? expect.stringMatching(/^Too many failed logins/)
+            : 'Too many requests from your address; try again in 17 seconds.',
+      });
+      expect({ name, retryAfter }).toEqual({
+        name,
+        retryAfter: Number(/in (\d+) seconds/.exec(String(example?.detail))?.[1]),
+      });
+    }
+  });
+
+  it('documents the rate-limit headers on every 2xx and 4xx answer but those of the health checks', () => {
+    for (const [name, operation] of operations) {
+      for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[24]/.test(code))) {
+        const where = `${name} ${status}`;
+        const headers = Object.keys(response.headers ?? {}).filter((header) => header.startsWith('X-RateLimit-'));
+        expect({ where, headers }).toEqual({ where, headers: HEALTH_ROUTES.includes(name) ? [] : RATE_LIMIT_HEADERS });
+      }
+    }
+    expect(Object.keys(document.components?.headers ?? {})).toEqual(RATE_LIMIT_HEADERS);
   });
 
   it('tells on a 401 without a token to send the Authorization header with a token from POST /login', () => {

@@ -1,10 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, type ServerObject, SwaggerModule } from '@nestjs/swagger';
 import { pino } from 'pino';
 import { AppModule } from '../app.module';
-import { PROBLEM_CONTENT_TYPE, problem } from '../common/problem';
+import { RATE_LIMIT_HEADER_DEFINITIONS } from '../common/api-problem';
 import { documentationConfiguration } from '../config/configuration';
 import { REQUEST_ID_HEADER } from '../entrance/request-id';
 
@@ -27,18 +27,9 @@ const DESCRIPTION = [
   `**Limits.** Each client address may send a number of requests per time window to the routes below (the health checks aside); the \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` headers say where you stand, and beyond it the answer is 429 with \`Retry-After\`. Every answer carries an \`${REQUEST_ID_HEADER}\` header (yours, when you send one): quote it when you report a problem.`,
 ].join('\n\n');
 
-const RATE_LIMITED = {
-  description: 'Too many requests from your address in this time window; wait for `Retry-After` seconds.',
-  headers: {
-    'Retry-After': { description: 'Seconds until the window ends.', schema: { type: 'integer', example: 17 } },
-  },
-  content: {
-    [PROBLEM_CONTENT_TYPE]: {
-      schema: { $ref: '#/components/schemas/ProblemDetailsDto' },
-      example: problem(429, 'Too many requests from your address; try again in 17 seconds.'),
-    },
-  },
-};
+const SERVER_DESCRIPTION =
+  'The instance that serves this document, in every environment (local, staging or production): ' +
+  'the paths are relative to its address.';
 
 /** Everything of the document that is not read from the controllers. */
 function documentConfig(): Omit<OpenAPIObject, 'paths'> {
@@ -46,20 +37,31 @@ function documentConfig(): Omit<OpenAPIObject, 'paths'> {
     .setTitle('Posts API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0')
+    .setLicense('MIT', 'https://opensource.org/license/mit')
     .addOAuth2(
       {
         type: 'oauth2',
         description:
           'Log in with your e-mail (as username) and password; client_id and client_secret stay empty. ' +
-          'Then send `Authorization: Bearer <access_token>`.',
-        flows: { password: { tokenUrl: '/login', scopes: {} } },
+          'Then send `Authorization: Bearer <access_token>`. The access token is a JWT signed with HS256 that ' +
+          'expires 30 minutes after the login (ACCESS_TOKEN_EXPIRE_MINUTES); renew it with the refresh token at ' +
+          '`/auth/refresh`. Tokens follow the JSON Web Token Best Current Practices (RFC8725): only HS256 with ' +
+          "the service's secret is accepted (`alg: none` and every other algorithm are refused), and `exp`, `sub` " +
+          'and `sid` are required and checked.',
+        flows: { password: { tokenUrl: '/login', refreshUrl: '/auth/refresh', scopes: {} } },
       },
       'oauth2',
     );
   for (const [name, description] of TAGS) {
     builder.addTag(name, description);
   }
-  return builder.build();
+  const config = builder.build();
+  return {
+    ...config,
+    // Relative: the document is served by the instance it describes, wherever that runs.
+    servers: [{ url: '/', description: SERVER_DESCRIPTION, 'x-internal': false } as ServerObject],
+    components: { ...config.components, headers: RATE_LIMIT_HEADER_DEFINITIONS },
+  };
 }
 
 function sortedByKey<T>(record: Record<string, T>): Record<string, T> {
@@ -93,19 +95,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, documentConfig(), {
     operationIdFactory: (_controller, method) => method,
   });
-  return inCanonicalOrder(withRateLimitResponses(document));
-}
-
-/** The global per-client limit answers 429 on every route but the health checks. */
-function withRateLimitResponses(document: OpenAPIObject): OpenAPIObject {
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item as Record<string, { tags?: string[]; responses?: object }>)) {
-      if (operation?.responses && !operation.tags?.includes('health')) {
-        operation.responses = { '429': RATE_LIMITED, ...operation.responses };
-      }
-    }
-  }
-  return document;
+  return inCanonicalOrder(document);
 }
 
 /** The document as `openapi.json` holds it: two-space JSON and a final newline. */

@@ -1,14 +1,15 @@
 import { Controller, Get, HttpStatus } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSchema, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/identity/decorators';
-import { ApiProblemResponses } from '../common/api-problem';
+import { ApiProblemResponses, ProblemDetailsDto } from '../common/api-problem';
 import { HealthCheckRoute } from '../common/health-check-route';
 import { ProblemException } from '../common/problem';
 import { Lifecycle } from '../lifecycle/lifecycle.service';
 
+@ApiSchema({ name: 'Health' })
 class HealthDto {
   @ApiProperty({ enum: ['ok'], description: 'The service answers.', example: 'ok' })
   status: 'ok';
@@ -17,9 +18,37 @@ class HealthDto {
   database: 'up';
 }
 
+@ApiSchema({ name: 'Readiness' })
 class ReadinessDto {
   @ApiProperty({ enum: ['ready'], description: 'This instance takes requests.', example: 'ready' })
   status: 'ready';
+}
+
+/** The 503 of GET /health: a problem that says which part is down. */
+@ApiSchema({ name: 'HealthProblem' })
+class HealthProblemDto extends ProblemDetailsDto {
+  @ApiProperty({ enum: ['down'], description: 'The database cannot be reached.', example: 'down' })
+  database: 'down';
+}
+
+const READINESS_REASONS = ['shutting-down', 'database-down', 'migrations-pending'] as const;
+
+/** The 503 of GET /health/ready: a problem that says why this instance takes no traffic. */
+@ApiSchema({ name: 'ReadinessProblem' })
+class ReadinessProblemDto extends ProblemDetailsDto {
+  @ApiProperty({
+    enum: READINESS_REASONS,
+    description: 'Why this instance takes no traffic.',
+    example: 'shutting-down',
+  })
+  reason: (typeof READINESS_REASONS)[number];
+
+  @ApiPropertyOptional({
+    enum: ['down'],
+    description: 'With `reason` `database-down`: the database cannot be reached.',
+    example: 'down',
+  })
+  database?: 'down';
 }
 
 const DATABASE_DOWN =
@@ -42,9 +71,10 @@ export class HealthController {
     operationId: 'health_check',
     summary: 'Whether the service and its database answer',
     description: 'While the database cannot be reached: 503 problem+json with `"database": "down"`.',
+    security: [],
   })
   @ApiOkResponse({ type: HealthDto, description: 'The service and its database answer.' })
-  @ApiProblemResponses({ status: 503, detail: DATABASE_DOWN, extensions: { database: 'down' } })
+  @ApiProblemResponses({ status: 503, detail: DATABASE_DOWN, extensions: { database: 'down' }, type: HealthProblemDto })
   async check(): Promise<HealthDto> {
     await this.assertDatabaseUp({});
     return { status: 'ok', database: 'up' };
@@ -60,12 +90,15 @@ export class HealthController {
       'For load balancers and orchestrators: 200 once the database answers and every migration has run; ' +
       '503 problem+json while the database is unreachable, while migrations are pending, and from the ' +
       'moment the instance starts shutting down (`"reason"` says which).',
+    security: [],
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'This instance takes requests.' })
   @ApiProblemResponses({
     status: 503,
     detail: 'This instance is shutting down; send requests to another one.',
+    retryAfter: 5,
     extensions: { reason: 'shutting-down' },
+    type: ReadinessProblemDto,
   })
   async ready(): Promise<ReadinessDto> {
     if (this.lifecycle.shuttingDown) {

@@ -1,23 +1,26 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { PostResponseDto } from './dto/post-response.dto';
 import { PostsService } from './posts.service';
 
-const PostIdParameter = () => ApiParam({ name: 'id', description: 'The post id: a positive integer.', example: 7 });
+const PostIdParameter = () =>
+  ApiParam({ name: 'id', description: 'The post id: a positive integer.', schema: { ...ID_PROPERTY, example: 7 } });
 
 @ApiTags('posts')
 @ApiBearerAuthRequired()
@@ -32,10 +35,17 @@ export class PostsController {
     description:
       'When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.',
   })
+  @ApiExtraModels(PostResponseDto)
   @ApiOkResponse({
-    type: [PostResponseDto],
+    description: 'A page of posts: at most `limit` (100).',
+    schema: { type: 'array', maxItems: 100, items: { $ref: getSchemaPath(PostResponseDto) } },
     headers: {
-      Link: { description: 'The next page, as `<url>; rel="next"`, when there is one.', schema: { type: 'string' } },
+      Link: {
+        description: 'The next page, as `<url>; rel="next"`, when there is one.',
+        // The path and query of the next page: limit, search (up to 200 characters, percent-encoded) and cursor.
+        schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$', maxLength: 4096 },
+      },
+      ...RATE_LIMIT_HEADERS,
     },
   })
   @ApiProblemResponses(422)
@@ -53,16 +63,28 @@ export class PostsController {
 
   @Get(':id')
   @PostIdParameter()
-  @ApiOperation({ operationId: 'posts_get', summary: 'One post' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOperation({
+    operationId: 'posts_get',
+    summary: 'One post',
+    description: "A published post, or a draft of yours; another user's draft answers 404, as a missing post does.",
+  })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(404, 422)
   findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<PostResponseDto> {
     return this.posts.findVisible(user.id, id);
   }
 
   @Post()
-  @ApiOperation({ operationId: 'posts_create', summary: 'Write a post' })
-  @ApiCreatedResponse({ type: PostResponseDto, description: 'The new post; `Location` names it.' })
+  @ApiOperation({
+    operationId: 'posts_create',
+    summary: 'Write a post',
+    description: 'You are its owner; `published` defaults to true (false keeps it a draft only you see).',
+  })
+  @ApiCreatedResponse({
+    type: PostResponseDto,
+    description: 'The new post; `Location` names it.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiProblemResponses(400, 413, 415, 422)
   async create(
     @CurrentUser() user: AuthenticatedUser,
@@ -76,8 +98,12 @@ export class PostsController {
 
   @Put(':id')
   @PostIdParameter()
-  @ApiOperation({ operationId: 'posts_replace', summary: 'Replace your post (every field)' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOperation({
+    operationId: 'posts_replace',
+    summary: 'Replace your post (every field)',
+    description: 'Send `title`, `content` and `published`, all of them. Only the owner may; others get 403.',
+  })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   replace(
     @CurrentUser() user: AuthenticatedUser,
@@ -89,8 +115,12 @@ export class PostsController {
 
   @Patch(':id')
   @PostIdParameter()
-  @ApiOperation({ operationId: 'posts_update', summary: 'Change some fields of your post' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOperation({
+    operationId: 'posts_update',
+    summary: 'Change some fields of your post',
+    description: 'Send any of `title`, `content` and `published`, at least one. Only the owner may; others get 403.',
+  })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   update(
     @CurrentUser() user: AuthenticatedUser,
@@ -103,9 +133,13 @@ export class PostsController {
   @Delete(':id')
   @HttpCode(204)
   @PostIdParameter()
-  @ApiOperation({ operationId: 'posts_delete', summary: 'Delete your post and its votes' })
-  @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblemResponses(403, 404, 422)
+  @ApiOperation({
+    operationId: 'posts_delete',
+    summary: 'Delete your post and its votes',
+    description: 'Only the owner may; others get 403.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
+  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     return this.posts.remove(user.id, id);
   }

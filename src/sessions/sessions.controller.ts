@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { SessionsService } from './sessions.service';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
@@ -14,8 +14,16 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'auth_sessions_list', summary: 'Your live sessions (one per login)' })
-  @ApiOkResponse({ type: [SessionResponseDto], description: 'Your live sessions; `current` marks this one.' })
+  @ApiOperation({
+    operationId: 'auth_sessions_list',
+    summary: 'Your live sessions (one per login)',
+    description: 'Every login of your account that has not ended or expired, the most recently used first.',
+  })
+  @ApiOkResponse({
+    type: [SessionResponseDto],
+    description: 'Your live sessions; `current` marks this one.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<SessionResponseDto[]> {
     const sessions = await this.sessions.listLive(user.id);
     return sessions.map((session) => SessionResponseDto.from(session, user.sessionId));
@@ -28,10 +36,17 @@ export class SessionsController {
     summary: 'End one of your sessions',
     description: 'Its tokens stop working at once. Ending the current session is a logout.',
   })
-  @ApiParam({ name: 'id', description: 'The session id, as GET /auth/sessions lists it.', example: 3 })
-  @ApiNoContentResponse({ description: 'The session has ended.' })
+  @ApiParam({
+    name: 'id',
+    description: 'The session id, as GET /auth/sessions lists it.',
+    schema: { ...ID_PROPERTY, example: 3 },
+  })
+  @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
+    400,
     { status: 404, detail: 'You have no live session with id 3; GET /auth/sessions lists them.' },
+    413,
+    415,
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
   async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser, Public } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
@@ -24,8 +24,17 @@ export class UsersController {
 
   @Public()
   @Post()
-  @ApiOperation({ operationId: 'users_create', summary: 'Register an account' })
-  @ApiCreatedResponse({ type: UserResponseDto, description: 'The new user; `Location` names it.' })
+  @ApiOperation({
+    operationId: 'users_create',
+    summary: 'Register an account',
+    description: 'Needs no token. Then log in with POST /login, the e-mail as `username`.',
+    security: [],
+  })
+  @ApiCreatedResponse({
+    type: UserResponseDto,
+    description: 'The new user; `Location` names it.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiProblemResponses(
     400,
     {
@@ -35,6 +44,7 @@ export class UsersController {
     413,
     415,
     { status: 422, errors: [{ field: 'email', message: 'email must be a valid e-mail address' }] },
+    429,
     503,
   )
   async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponseDto> {
@@ -50,7 +60,7 @@ export class UsersController {
     summary: 'The account of the token',
     description: 'A quick way to check a token: 200 with your account, or 401 with what to do.',
   })
-  @ApiOkResponse({ type: UserResponseDto, description: 'Your account.' })
+  @ApiOkResponse({ type: UserResponseDto, description: 'Your account.', headers: RATE_LIMIT_HEADERS })
   me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
     return UserResponseDto.from(user);
   }
@@ -63,7 +73,7 @@ export class UsersController {
     summary: 'Change your password',
     description: 'Every other session of the account ends; the one making this request goes on.',
   })
-  @ApiNoContentResponse({ description: 'Changed.' })
+  @ApiNoContentResponse({ description: 'Changed.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     400,
     { status: 403, detail: 'The current password is wrong (or it has just been changed); nothing was changed.' },
@@ -86,7 +96,7 @@ export class UsersController {
     summary: 'Delete your account',
     description: 'Your posts, votes and sessions go with it; your tokens stop working.',
   })
-  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, { status: 403, detail: 'The password is wrong; the account was not deleted.' }, 413, 415, {
     status: 422,
     errors: [{ field: 'password', message: 'password is required' }],
@@ -97,9 +107,13 @@ export class UsersController {
 
   @Get(':id')
   @ApiBearerAuthRequired()
-  @ApiOperation({ operationId: 'users_get', summary: 'A user by id' })
-  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', example: 1 })
-  @ApiOkResponse({ type: UserResponseDto, description: 'The user.' })
+  @ApiOperation({
+    operationId: 'users_get',
+    summary: 'A user by id',
+    description: 'Any account, for any caller with a token (e.g. the owner of a post).',
+  })
+  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', schema: { ...ID_PROPERTY, example: 1 } })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     { status: 404, detail: 'There is no user with id 7; check the id (GET /users/me gives yours).' },
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },

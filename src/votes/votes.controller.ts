@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { VoteDto, VoteResultDto } from './dto/vote.dto';
 import { VotesService } from './votes.service';
 
@@ -19,8 +19,12 @@ export class VotesController {
     summary: 'Vote on a post (dir 1) or take your vote back (dir 0)',
     description: 'One vote per user and post. 201 when a vote was added, 200 when one was removed.',
   })
-  @ApiCreatedResponse({ type: VoteResultDto, description: 'Vote added; `Location` names the post.' })
-  @ApiOkResponse({ type: VoteResultDto, description: 'Vote removed.' })
+  @ApiCreatedResponse({
+    type: VoteResultDto,
+    description: 'Vote added; `Location` names the post.',
+    headers: RATE_LIMIT_HEADERS,
+  })
+  @ApiOkResponse({ type: VoteResultDto, description: 'Vote removed.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async vote(
     @CurrentUser() user: AuthenticatedUser,

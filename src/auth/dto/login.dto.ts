@@ -1,48 +1,75 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsOmittable } from '../../common/optional';
+
+/**
+ * The OAuth2 fields the token routes accept and ignore; the service sets no limit of its
+ * own on them (the body limit bounds them): the documented one is what a client needs.
+ */
+const IGNORED_FIELD_MAX_LENGTH = 1024;
 
 /**
  * The OAuth2 password grant, as a form (what Swagger UI and the FastAPI original send)
  * or as JSON. `grant_type`, `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
+@ApiSchema({ name: 'Credentials' })
 export class LoginDto {
-  @ApiProperty({ description: 'The e-mail address of the account.', example: 'alice@example.com' })
+  @ApiProperty({ description: 'The e-mail address of the account.', example: 'alice@example.com', maxLength: 1024 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)
   username: string;
 
-  @ApiProperty({ description: 'The password.', example: 'correct horse battery staple', format: 'password' })
+  @ApiProperty({
+    description: 'The password.',
+    example: 'correct horse battery staple',
+    format: 'password',
+    maxLength: 1024,
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(1024)
   password: string;
 
-  @ApiPropertyOptional({ description: 'Ignored (OAuth2: "password").', example: 'password' })
+  @ApiPropertyOptional({
+    description: 'Ignored (OAuth2: "password").',
+    example: 'password',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
   @IsOmittable()
   @IsString()
   grant_type?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.', example: '' })
+  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
   @IsOmittable()
   @IsString()
   scope?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
   @IsOmittable()
   @IsString()
   client_id?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
   @IsOmittable()
   @IsString()
   client_secret?: string;
 }
 
+@ApiSchema({ name: 'Tokens' })
 export class TokenResponseDto {
   @ApiProperty({
     description: 'A JWT (HS256) to send as `Authorization: Bearer <access_token>`.',
+    pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+    maxLength: 2048,
     example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcl9pZCI6MSwic2lkIjozfQ.sig',
   })
   access_token: string;
@@ -54,16 +81,34 @@ export class TokenResponseDto {
   })
   token_type: 'bearer';
 
-  @ApiProperty({ description: 'Seconds until the access token expires.', example: 1800 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    // ACCESS_TOKEN_EXPIRE_MINUTES: 1 to 1440.
+    minimum: 60,
+    maximum: 86_400,
+    description: 'Seconds until the access token expires.',
+    example: 1800,
+  })
   expires_in: number;
 
   @ApiProperty({
     description: 'Opaque; send it to POST /auth/refresh for new tokens. Each refresh token works once.',
+    pattern: '^[A-Za-z0-9_-]+$',
+    maxLength: 512,
     example: 'q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k',
   })
   refresh_token: string;
 
-  @ApiProperty({ description: 'Seconds until the refresh token expires.', example: 2592000 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    // REFRESH_TOKEN_EXPIRE_DAYS: 1 to 365.
+    minimum: 86_400,
+    maximum: 31_536_000,
+    description: 'Seconds until the refresh token expires.',
+    example: 2592000,
+  })
   refresh_expires_in: number;
 }
 
@@ -71,9 +116,12 @@ export class TokenResponseDto {
  * `POST /auth/refresh`, as JSON or as the OAuth2 form (`grant_type=refresh_token`);
  * `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
+@ApiSchema({ name: 'RefreshRequest' })
 export class RefreshDto {
   @ApiProperty({
     description: 'The refresh token from POST /login or the last refresh.',
+    minLength: 1,
+    maxLength: 512,
     example: 'q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k',
   })
   @IsString()
@@ -90,17 +138,25 @@ export class RefreshDto {
   @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token' })
   grant_type?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored.', example: '' })
+  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
   @IsOmittable()
   @IsString()
   scope?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
   @IsOmittable()
   @IsString()
   client_id?: string;
 
-  @ApiPropertyOptional({ description: 'Ignored; Swagger UI sends it when filled in.', example: '' })
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
   @IsOmittable()
   @IsString()
   client_secret?: string;

@@ -9,6 +9,8 @@ export const MAX_SKIP = 10_000;
 
 export class ListPostsQueryDto {
   @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
     description: 'How many posts to return: 1 to 100.',
     default: 10,
     minimum: 1,
@@ -23,6 +25,8 @@ export class ListPostsQueryDto {
   limit: number = 10;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
     description:
       'How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, ' +
       'which costs what the first page costs at any depth.',

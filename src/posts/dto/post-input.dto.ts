@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsString, Matches } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
@@ -45,6 +45,7 @@ const Published = (required = true, description = 'Whether other users see the p
   );
 
 /** `POST /posts`: `published` defaults to true. */
+@ApiSchema({ name: 'NewPost' })
 export class CreatePostDto {
   @Title() title: string;
   @Content() content: string;
@@ -52,6 +53,7 @@ export class CreatePostDto {
 }
 
 /** `PUT /posts/{id}`: every field is required. */
+@ApiSchema({ name: 'PostReplacement' })
 export class ReplacePostDto {
   @Title() title: string;
   @Content() content: string;
@@ -59,6 +61,7 @@ export class ReplacePostDto {
 }
 
 /** `PATCH /posts/{id}`: any subset of the fields, at least one; none may be null. */
+@ApiSchema({ name: 'PostChanges' })
 export class UpdatePostDto {
   @Title(false) title?: string;
   @Content(false) content?: string;

@@ -1,14 +1,27 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ID_PROPERTY, TIMESTAMP_PROPERTY } from '../../common/api-problem';
+import { MAX_ID } from '../../common/validation.pipe';
 import { UserResponseDto } from '../../users/dto/user-response.dto';
 
+@ApiSchema({ name: 'Post' })
 export class PostResponseDto {
-  @ApiProperty({ example: 7, description: 'The post id.' })
+  @ApiProperty({ ...ID_PROPERTY, example: 7, description: 'The post id.' })
   id: number;
 
-  @ApiProperty({ example: 'Hello', description: 'The title, trimmed: 1 to 200 characters.' })
+  @ApiProperty({
+    example: 'Hello',
+    minLength: 1,
+    maxLength: 200,
+    description: 'The title, trimmed: 1 to 200 characters.',
+  })
   title: string;
 
-  @ApiProperty({ example: 'First post', description: 'The text: 1 to 20,000 characters.' })
+  @ApiProperty({
+    example: 'First post',
+    minLength: 1,
+    maxLength: 20000,
+    description: 'The text: 1 to 20,000 characters.',
+  })
   content: string;
 
   @ApiProperty({
@@ -17,15 +30,27 @@ export class PostResponseDto {
   })
   published: boolean;
 
-  @ApiProperty({ example: '2026-11-22T10:15:00.000Z', description: 'When the post was written (ISO 8601, UTC).' })
+  @ApiProperty({
+    ...TIMESTAMP_PROPERTY,
+    example: '2026-11-22T10:15:00.000Z',
+    description: 'When the post was written (ISO 8601, UTC).',
+  })
   created_at: string;
 
-  @ApiProperty({ example: 1, description: 'The id of the author.' })
+  @ApiProperty({ ...ID_PROPERTY, example: 1, description: 'The id of the author.' })
   owner_id: number;
 
   @ApiProperty({ type: UserResponseDto, description: 'The author.' })
   owner: UserResponseDto;
 
-  @ApiProperty({ example: 3, description: 'How many votes the post has.' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    // At most one vote per user, and user ids are PostgreSQL integers.
+    maximum: MAX_ID,
+    example: 3,
+    description: 'How many votes the post has.',
+  })
   votes: number;
 }

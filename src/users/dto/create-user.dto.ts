@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString } from 'class-validator';
 import { CodePointLength } from '../../common/code-point-length';
@@ -8,12 +8,14 @@ import { IsPassword } from '../../common/identity/password.validator';
 export const normalizeEmail = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
 
+@ApiSchema({ name: 'NewUser' })
 export class CreateUserDto {
   @ApiProperty({
     description:
       'A valid e-mail address, at most 254 characters, without invisible, bidirectional-control or full-width ' +
       'characters; trimmed and stored lower-case. Unique, case-insensitively.',
     example: 'alice@example.com',
+    format: 'email',
     maxLength: 254,
   })
   @Transform(normalizeEmail)
@@ -28,6 +30,8 @@ export class CreateUserDto {
       '8 to 72 bytes of UTF-8 (bcrypt reads no more than 72 bytes; longer passwords are refused, never cut).',
     example: 'correct horse battery staple',
     minLength: 8,
+    // 72 bytes are at most 72 characters.
+    maxLength: 72,
     format: 'password',
   })
   @IsPassword()

@@ -1,15 +1,26 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ID_PROPERTY, TIMESTAMP_PROPERTY } from '../../common/api-problem';
 import type { User } from '../user.entity';
 
 /** A user as the API shows it: never a password or its hash. */
+@ApiSchema({ name: 'User' })
 export class UserResponseDto {
-  @ApiProperty({ example: 1, description: 'The user id.' })
+  @ApiProperty({ ...ID_PROPERTY, example: 1, description: 'The user id.' })
   id: number;
 
-  @ApiProperty({ example: 'alice@example.com', description: 'The e-mail address, lower-case.' })
+  @ApiProperty({
+    example: 'alice@example.com',
+    format: 'email',
+    maxLength: 254,
+    description: 'The e-mail address, lower-case.',
+  })
   email: string;
 
-  @ApiProperty({ example: '2026-11-22T10:15:00.000Z', description: 'When the account was created (ISO 8601, UTC).' })
+  @ApiProperty({
+    ...TIMESTAMP_PROPERTY,
+    example: '2026-11-22T10:15:00.000Z',
+    description: 'When the account was created (ISO 8601, UTC).',
+  })
   created_at: string;
 
   static from(user: Pick<User, 'id' | 'email' | 'createdAt'>): UserResponseDto {
