@@ -1,4 +1,3 @@
-import { Pool } from 'pg';
 import { TcpProxy } from './support/tcp-proxy';
 import { createTestApps, expectProblem, registerUser, TEST_PASSWORD, TestApp } from './support/test-app';
 
@@ -56,12 +55,7 @@ describe('When the database goes away', () => {
     await http().get('/posts').set('Authorization', `Bearer ${token}`).expect(200);
 
     // The registration refused during the outage left no row behind.
-    const direct = new Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
-    try {
-      const users = await direct.query('SELECT email FROM users ORDER BY id');
-      expect(users.rows).toEqual([{ email: 'outage@example.com' }]);
-    } finally {
-      await direct.end();
-    }
+    const users = await t.db.query('SELECT email FROM users ORDER BY id');
+    expect(users.rows).toEqual([{ email: 'outage@example.com' }]);
   });
 });

@@ -391,6 +391,25 @@ describe('Answers of the HTTP parser', () => {
 
   afterAll(() => t.close());
 
+  it('refuses a GET or HEAD that carries a body with 400, even where the answer would be large', async () => {
+    const body = Buffer.alloc(256 * 1024, 'a');
+    body.write('{"title":"x","content":"');
+    body.write('"}', body.length - 2);
+    for (const path of ['/openapi.yaml', '/health', '/posts']) {
+      const answer = await t
+        .http()
+        .get(path)
+        .set('Content-Type', 'application/json')
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(body);
+      expectProblem(answer, 400);
+      expect(answer.body.detail).toMatch(/take no body/);
+      expect(answer.headers['x-request-id']).toBeDefined();
+    }
+    // Without a body the same routes answer as usual.
+    await t.http().get('/openapi.yaml').expect(200);
+  });
+
   it('carry the security headers of every other answer and an X-Request-Id', async () => {
     const health = await t.http().get('/health').expect(200);
     const securityHeaderNames = [

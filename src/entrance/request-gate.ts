@@ -24,6 +24,10 @@ export function commonHeaders(securityHeaders: {
 }
 
 const MISSING_HOST = new ProblemException(HttpStatus.BAD_REQUEST, 'An HTTP/1.1 request needs a Host header; send one.');
+const BODY_ON_GET = new ProblemException(
+  HttpStatus.BAD_REQUEST,
+  'GET and HEAD requests take no body; send the parameters in the URL.',
+);
 const SHUTTING_DOWN = new ProblemException(
   HttpStatus.SERVICE_UNAVAILABLE,
   'This instance is shutting down; send the request again (another instance will answer).',
@@ -32,7 +36,8 @@ const SHUTTING_DOWN = new ProblemException(
 
 /**
  * What every request goes through before Nest's router, in one `onRequest` hook: its
- * answer gets the common headers; an HTTP/1.1 request without Host is refused (400);
+ * answer gets the common headers; an HTTP/1.1 request without Host, and a GET or HEAD
+ * with a body, are refused (400);
  * the health checks then go straight on; any other request is refused with 503 once
  * the instance is shutting down (on a keep-alive connection still open; the connection
  * is closed), and counted against the client's rate limit (429 beyond it).
@@ -47,6 +52,12 @@ export function installRequestGate(
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       // RFC 9112: a server must answer 400 to an HTTP/1.1 request without Host.
       sendProblem(reply, MISSING_HOST);
+      return;
+    }
+    if ((request.method === 'GET' || request.method === 'HEAD') && carriesBody(request)) {
+      // Nothing reads such a body: left unread while a large answer is written, it got the
+      // connection reset before the client had the answer (a 256 KiB body and the 140 KB /openapi.yaml).
+      sendProblem(reply, BODY_ON_GET);
       return;
     }
     if (isHealthCheckRoute(request)) {
@@ -67,4 +78,9 @@ export function installRequestGate(
     }
     done(null, payload);
   });
+}
+
+function carriesBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
