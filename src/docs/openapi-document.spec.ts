@@ -29,6 +29,8 @@ type Operation = {
   responses: Record<string, Response>;
 };
 
+type HeaderObject = { $ref?: string; example?: unknown; schema?: { example?: unknown } };
+
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Routes open without a token that still read the database (and so can answer 503). */
@@ -381,6 +383,20 @@ describe('the OpenAPI document', () => {
 
     expect(login.responses['429'].headers).toHaveProperty('Retry-After');
     expect(login.responses['429'].content?.['application/problem+json'].example?.detail).toMatch(/try again in/);
+  });
+
+  it('gives every response header an example (the Postman converter invents random ones otherwise)', () => {
+    const lacking: string[] = [];
+    for (const [name, operation] of operations) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        for (const [header, value] of Object.entries((response.headers ?? {}) as Record<string, HeaderObject>)) {
+          if (value.$ref === undefined && value.example === undefined && value.schema?.example === undefined) {
+            lacking.push(`${name} ${status} ${header}`);
+          }
+        }
+      }
+    }
+    expect(lacking).toEqual([]);
   });
 
   it('lists responses by status code', () => {

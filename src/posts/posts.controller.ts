@@ -43,7 +43,12 @@ export class PostsController {
       Link: {
         description: 'The next page, as `<url>; rel="next"`, when there is one.',
         // The path and query of the next page: limit, search (up to 200 characters, percent-encoded) and cursor.
-        schema: { type: 'string', pattern: '^<[^>]+>; rel="next"$', maxLength: 4096 },
+        schema: {
+          type: 'string',
+          pattern: '^<[^>]+>; rel="next"$',
+          maxLength: 4096,
+          example: '</posts?limit=10&cursor=MTc5NTMyMDcwNzEyMzQ1Ni40Mg>; rel="next"',
+        },
       },
       ...RATE_LIMIT_HEADERS,
     },
