@@ -3,18 +3,16 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { invalidTokenException, ProblemException } from '../common/problem';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { type AuthenticatedUser, MISSING_TOKEN_DETAIL } from '../common/identity/authenticated-user';
 import { IS_PUBLIC } from '../common/identity/decorators';
 
 /**
  * The answer to every request without a bearer token. Built once: it never changes, and
  * building an exception (its stack trace) per request was the largest cost of the 401 path.
  */
-const MISSING_TOKEN = new ProblemException(
-  HttpStatus.UNAUTHORIZED,
-  'This route needs a bearer token: send the header "Authorization: Bearer <access_token>" with the access_token that POST /login returns.',
-  { 'WWW-Authenticate': 'Bearer' },
-);
+const MISSING_TOKEN = new ProblemException(HttpStatus.UNAUTHORIZED, MISSING_TOKEN_DETAIL, {
+  'WWW-Authenticate': 'Bearer',
+});
 
 /** What passport-jwt's bearer extractor accepts: the scheme, white space, a token. */
 const BEARER_TOKEN = /^bearer\s+\S/i;

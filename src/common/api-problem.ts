@@ -12,7 +12,8 @@ import {
 } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { type FieldError, PROBLEM_CONTENT_TYPE, ValidationProblemException } from './problem';
-import { TRANSPORT_DETAILS } from './problem-details.filter';
+import { MISSING_TOKEN_DETAIL } from './identity/authenticated-user';
+import { DATABASE_UNAVAILABLE_DETAIL, INVALID_JSON_DETAIL, TRANSPORT_DETAILS } from './problem-details.filter';
 import { MAX_ID } from './validation.pipe';
 
 /** The schema of an id: a positive PostgreSQL `integer`. */
@@ -104,8 +105,8 @@ export class ProblemDetailsDto {
  * texts the service sends (the post and vote routes use these).
  */
 const EXAMPLE_DETAILS: Record<number, string> = {
-  400: 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).',
-  401: 'This route needs a bearer token: send the header "Authorization: Bearer <access_token>" with the access_token that POST /login returns.',
+  400: INVALID_JSON_DETAIL,
+  401: MISSING_TOKEN_DETAIL,
   403: 'Only the owner of post 7 may change or delete it.',
   404: 'There is no post with id 7 that you can see; GET /posts lists those you can.',
   409: 'You have already voted on post 7; send dir 0 to remove your vote.',
@@ -113,7 +114,7 @@ const EXAMPLE_DETAILS: Record<number, string> = {
   415: TRANSPORT_DETAILS[415],
   // The per-client request limit of src/entrance/client-rate-limit.ts.
   429: 'Too many requests from your address; try again in 17 seconds.',
-  503: 'The database is unavailable right now; try again in a few seconds.',
+  503: DATABASE_UNAVAILABLE_DETAIL,
 };
 
 /** The `Retry-After` of each example above that has one. */

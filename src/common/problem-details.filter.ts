@@ -31,6 +31,12 @@ const STATEMENT_TIMEOUT = '57014';
 const DATABASE_UNAVAILABLE_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout/;
 
+/** What a 503 says while the database cannot be reached. */
+export const DATABASE_UNAVAILABLE_DETAIL = 'The database is unavailable right now; try again in a few seconds.';
+
+/** What a 400 says for a body that is not JSON. */
+export const INVALID_JSON_DETAIL = 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).';
+
 /** Sentences for the client errors Fastify and Nest raise before a route runs, whose own texts say little. */
 export const TRANSPORT_DETAILS: Record<number, string> = {
   413: 'The request body is too large; send a smaller body.',
@@ -74,7 +80,7 @@ export function toProblem(error: unknown, logger: Logger): ProblemAnswer {
   if (isDatabaseUnavailable(error)) {
     logger.error(`Database unavailable: ${(error as Error).message}`);
     return {
-      body: problem(503, 'The database is unavailable right now; try again in a few seconds.'),
+      body: problem(503, DATABASE_UNAVAILABLE_DETAIL),
       headers: { 'Retry-After': '5' },
     };
   }
@@ -95,7 +101,7 @@ function detailOf(error: HttpException): string {
     return TRANSPORT_DETAILS[status];
   }
   if (status === 400 && error.message.startsWith('Body is not valid JSON')) {
-    return 'The body is not valid JSON; send a JSON object (or fix the Content-Type header).';
+    return INVALID_JSON_DETAIL;
   }
   const response = error.getResponse();
   if (typeof response === 'object' && response !== null && 'message' in response) {

@@ -51,6 +51,7 @@ class ReadinessProblemDto extends ProblemDetailsDto {
   database?: 'down';
 }
 
+const SHUTTING_DOWN = 'This instance is shutting down; send requests to another one.';
 const DATABASE_DOWN =
   'The database cannot be reached; the service keeps running and recovers when the database is back.';
 
@@ -95,14 +96,14 @@ export class HealthController {
   @ApiOkResponse({ type: ReadinessDto, description: 'This instance takes requests.' })
   @ApiProblemResponses({
     status: 503,
-    detail: 'This instance is shutting down; send requests to another one.',
+    detail: SHUTTING_DOWN,
     retryAfter: 5,
     extensions: { reason: 'shutting-down' },
     type: ReadinessProblemDto,
   })
   async ready(): Promise<ReadinessDto> {
     if (this.lifecycle.shuttingDown) {
-      throw notReady('This instance is shutting down; send requests to another one.', 'shutting-down');
+      throw notReady(SHUTTING_DOWN, 'shutting-down');
     }
     await this.assertDatabaseUp({ reason: 'database-down' });
     if (await this.dataSource.showMigrations().catch(() => true)) {

@@ -7,6 +7,9 @@ import { APP_CONFIG, type AppConfig } from '../config/configuration';
 /** The links of the front door: paths on this instance. */
 const LINK = { format: 'uri-reference', maxLength: 256 } as const;
 
+const GETTING_STARTED =
+  'Register with POST /users, log in with POST /login, then send the access_token as a bearer token.';
+
 @ApiSchema({ name: 'ServiceLinks' })
 class HomeLinksDto {
   @ApiProperty({ ...LINK, description: 'Swagger UI: try every route, log in with "Authorize".', example: '/docs' })
@@ -38,7 +41,7 @@ class HomeDto {
   @ApiProperty({
     description: 'Where to begin.',
     maxLength: 256,
-    example: 'Register with POST /users, log in with POST /login, then send the access_token as a bearer token.',
+    example: GETTING_STARTED,
   })
   message: string;
 
@@ -56,7 +59,7 @@ export class HomeController {
     this.home = {
       name: 'Posts API',
       version: config.version,
-      message: 'Register with POST /users, log in with POST /login, then send the access_token as a bearer token.',
+      message: GETTING_STARTED,
       links: { docs: '/docs', redoc: '/redoc', openapi: '/openapi.json', health: '/health' },
     };
   }

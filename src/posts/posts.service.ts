@@ -1,10 +1,12 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { Repository } from 'typeorm';
 import { invalidTokenException, ProblemException, ValidationProblemException } from '../common/problem';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
+import { DATABASE_CONFIG, type DatabaseConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
 import { decodePostCursor, encodePostCursor } from './post-cursor';
 import { PostEntity } from './post.entity';
@@ -23,10 +25,21 @@ export function escapeLikePattern(text: string): string {
 
 @Injectable()
 export class PostsService {
+  /**
+   * The list queries whose cost grows with the data (a search, a `skip`) take turns in
+   * half the pool, so that ten clients asking for expensive pages at once leave the
+   * other half of the connections to every other request instead of queueing it behind
+   * them (test/faults/fair-share.faults-spec.ts).
+   */
+  private readonly expensiveListLane: LimitFunction;
+
   constructor(
     @InjectRepository(PostEntity) private readonly posts: Repository<PostEntity>,
     private readonly sql: Sql,
-  ) {}
+    @Inject(DATABASE_CONFIG) database: DatabaseConfig,
+  ) {
+    this.expensiveListLane = pLimit(Math.max(1, Math.floor(database.poolSize / 2)));
+  }
 
   /**
    * Newest first; the viewer sees published posts and their own drafts. The page of
@@ -42,15 +55,15 @@ export class PostsService {
         },
       ]);
     }
-    const rows = await this.sql.rows<PostViewRow>(
-      listPosts({
-        viewerId,
-        limit,
-        skip,
-        titlePattern: search ? `%${escapeLikePattern(search)}%` : undefined,
-        after: cursor ? decodePostCursor(cursor) : undefined,
-      }),
-    );
+    const statement = listPosts({
+      viewerId,
+      limit,
+      skip,
+      titlePattern: search ? `%${escapeLikePattern(search)}%` : undefined,
+      after: cursor ? decodePostCursor(cursor) : undefined,
+    });
+    const query = () => this.sql.rows<PostViewRow>(statement);
+    const rows = await (search || skip > 0 ? this.expensiveListLane(query) : query());
     const last = rows.at(-1);
     return {
       posts: rows.map(toPostResponse),

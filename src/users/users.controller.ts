@@ -15,7 +15,7 @@ import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
 import { UserResponseDto } from './dto/user-response.dto';
-import { UsersService } from './users.service';
+import { EMAIL_TAKEN, UsersService, WRONG_CURRENT_PASSWORD, WRONG_PASSWORD_NOT_DELETED } from './users.service';
 
 @ApiTags('users')
 @Controller('users')
@@ -39,7 +39,7 @@ export class UsersController {
     400,
     {
       status: 409,
-      detail: 'An account with this email already exists: log in with POST /login, or register another email.',
+      detail: EMAIL_TAKEN,
     },
     413,
     415,
@@ -74,16 +74,10 @@ export class UsersController {
     description: 'Every other session of the account ends; the one making this request goes on.',
   })
   @ApiNoContentResponse({ description: 'Changed.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(
-    400,
-    { status: 403, detail: 'The current password is wrong (or it has just been changed); nothing was changed.' },
-    413,
-    415,
-    {
-      status: 422,
-      errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
-    },
-  )
+  @ApiProblemResponses(400, { status: 403, detail: WRONG_CURRENT_PASSWORD }, 413, 415, {
+    status: 422,
+    errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
+  })
   changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body.current_password, body.new_password);
   }
@@ -97,7 +91,7 @@ export class UsersController {
     description: 'Your posts, votes and sessions go with it; your tokens stop working.',
   })
   @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, { status: 403, detail: 'The password is wrong; the account was not deleted.' }, 413, 415, {
+  @ApiProblemResponses(400, { status: 403, detail: WRONG_PASSWORD_NOT_DELETED }, 413, 415, {
     status: 422,
     errors: [{ field: 'password', message: 'password is required' }],
   })

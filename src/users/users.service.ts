@@ -10,6 +10,12 @@ import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
 import { User } from './user.entity';
 
+export const EMAIL_TAKEN =
+  'An account with this email already exists: log in with POST /login, or register another email.';
+export const WRONG_CURRENT_PASSWORD =
+  'The current password is wrong (or it has just been changed); nothing was changed.';
+export const WRONG_PASSWORD_NOT_DELETED = 'The password is wrong; the account was not deleted.';
+
 @Injectable()
 export class UsersService {
   constructor(
@@ -27,9 +33,7 @@ export class UsersService {
     } catch (error) {
       // The unique index on lower(email) decides, so two racing sign-ups cannot both win.
       if (isPostgresError(error, UNIQUE_VIOLATION)) {
-        throw new ConflictException(
-          'An account with this email already exists: log in with POST /login, or register another email.',
-        );
+        throw new ConflictException(EMAIL_TAKEN);
       }
       throw error;
     }
@@ -63,8 +67,7 @@ export class UsersService {
    * other finds the version moved on (403), so no new password is silently lost.
    */
   async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
-    const wrongPassword = 'The current password is wrong (or it has just been changed); nothing was changed.';
-    const version = await this.assertPassword(user.id, currentPassword, wrongPassword);
+    const version = await this.assertPassword(user.id, currentPassword, WRONG_CURRENT_PASSWORD);
     const passwordHash = await hash(newPassword, this.config.bcryptRounds);
     await this.users.manager.transaction(async (manager) => {
       const changed = await manager.update(
@@ -73,7 +76,7 @@ export class UsersService {
         { passwordHash, credentialVersion: () => 'credential_version + 1' },
       );
       if (!changed.affected) {
-        throw new ForbiddenException(wrongPassword);
+        throw new ForbiddenException(WRONG_CURRENT_PASSWORD);
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
     });
@@ -84,11 +87,10 @@ export class UsersService {
    * Conditional like a password change: a password changed meanwhile no longer confirms it.
    */
   async deleteAccount(user: AuthenticatedUser, password: string): Promise<void> {
-    const wrongPassword = 'The password is wrong; the account was not deleted.';
-    const version = await this.assertPassword(user.id, password, wrongPassword);
+    const version = await this.assertPassword(user.id, password, WRONG_PASSWORD_NOT_DELETED);
     const deleted = await this.users.delete({ id: user.id, credentialVersion: version });
     if (!deleted.affected) {
-      throw new ForbiddenException(wrongPassword);
+      throw new ForbiddenException(WRONG_PASSWORD_NOT_DELETED);
     }
   }
 

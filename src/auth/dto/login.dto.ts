@@ -2,18 +2,44 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsOmittable } from '../../common/optional';
 
-/**
- * The OAuth2 fields the token routes accept and ignore; the service sets no limit of its
- * own on them (the body limit bounds them): the documented one is what a client needs.
- */
+/** The OAuth2 fields the token routes accept and ignore may be this long (422 beyond). */
 const IGNORED_FIELD_MAX_LENGTH = 1024;
+
+/** What an OAuth2 client may send to either token route besides its grant: accepted, ignored. */
+abstract class OAuth2ClientFields {
+  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  scope?: string;
+
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  client_id?: string;
+
+  @ApiPropertyOptional({
+    description: 'Ignored; Swagger UI sends it when filled in.',
+    example: '',
+    maxLength: IGNORED_FIELD_MAX_LENGTH,
+  })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  client_secret?: string;
+}
 
 /**
  * The OAuth2 password grant, as a form (what Swagger UI and the FastAPI original send)
  * or as JSON. `grant_type`, `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
 @ApiSchema({ name: 'Credentials' })
-export class LoginDto {
+export class LoginDto extends OAuth2ClientFields {
   @ApiProperty({ description: 'The e-mail address of the account.', example: 'alice@example.com', maxLength: 1024 })
   @IsString()
   @IsNotEmpty()
@@ -39,29 +65,6 @@ export class LoginDto {
   @IsOmittable()
   @IsString()
   grant_type?: string;
-
-  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
-  @IsOmittable()
-  @IsString()
-  scope?: string;
-
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  client_id?: string;
-
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  client_secret?: string;
 }
 
 @ApiSchema({ name: 'Tokens' })
@@ -117,7 +120,7 @@ export class TokenResponseDto {
  * `scope`, `client_id` and `client_secret` are accepted and ignored.
  */
 @ApiSchema({ name: 'RefreshRequest' })
-export class RefreshDto {
+export class RefreshDto extends OAuth2ClientFields {
   @ApiProperty({
     description: 'The refresh token from POST /login or the last refresh.',
     minLength: 1,
@@ -137,27 +140,4 @@ export class RefreshDto {
   @IsOmittable()
   @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token' })
   grant_type?: string;
-
-  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
-  @IsOmittable()
-  @IsString()
-  scope?: string;
-
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  client_id?: string;
-
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  client_secret?: string;
 }

@@ -9,6 +9,10 @@ export interface AuthenticatedUser {
   credentialVersion?: number;
 }
 
+/** What a protected route answers (401) to a request without a bearer token. */
+export const MISSING_TOKEN_DETAIL =
+  'This route needs a bearer token: send the header "Authorization: Bearer <access_token>" with the access_token that POST /login returns.';
+
 /** Where a request comes from, as recorded with a session. */
 export interface ClientInfo {
   ip: string | null;
