@@ -338,6 +338,21 @@ export interface components {
         };
         Credentials: {
             /**
+             * @description Ignored.
+             * @example
+             */
+            scope?: string;
+            /**
+             * @description Ignored; Swagger UI sends it when filled in.
+             * @example
+             */
+            client_id?: string;
+            /**
+             * @description Ignored; Swagger UI sends it when filled in.
+             * @example
+             */
+            client_secret?: string;
+            /**
              * @description The e-mail address of the account.
              * @example alice@example.com
              */
@@ -353,21 +368,6 @@ export interface components {
              * @example password
              */
             grant_type?: string;
-            /**
-             * @description Ignored.
-             * @example
-             */
-            scope?: string;
-            /**
-             * @description Ignored; Swagger UI sends it when filled in.
-             * @example
-             */
-            client_id?: string;
-            /**
-             * @description Ignored; Swagger UI sends it when filled in.
-             * @example
-             */
-            client_secret?: string;
         };
         FieldError: {
             /**
@@ -623,17 +623,6 @@ export interface components {
         };
         RefreshRequest: {
             /**
-             * @description The refresh token from POST /login or the last refresh.
-             * @example q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k
-             */
-            refresh_token: string;
-            /**
-             * @description Optional; when sent (OAuth2 form), it must be `refresh_token`.
-             * @example refresh_token
-             * @enum {string}
-             */
-            grant_type?: "refresh_token";
-            /**
              * @description Ignored.
              * @example
              */
@@ -648,6 +637,17 @@ export interface components {
              * @example
              */
             client_secret?: string;
+            /**
+             * @description The refresh token from POST /login or the last refresh.
+             * @example q8H7c2mVt0y0hQ2Zr8m2nM0Wc6m3JcQe3mB8b6JjQ1k
+             */
+            refresh_token: string;
+            /**
+             * @description Optional; when sent (OAuth2 form), it must be `refresh_token`.
+             * @example refresh_token
+             * @enum {string}
+             */
+            grant_type?: "refresh_token";
         };
         ServiceHome: {
             /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readScaleSection, withScaleSection } from './scale-section.mjs';
 import { round } from './scenarios.mjs';
 
-/** The targets from the issue (for a 2-core machine). Each returns {pass, detail} or undefined when not measured. */
+/** The targets (for a 2-core machine). Each returns {pass, detail} or undefined when not measured. */
 export function evaluateTargets(results) {
   const byKey = Object.fromEntries(results.scenarios.map((s) => [s.key, s]));
   const targets = [];

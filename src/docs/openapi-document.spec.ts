@@ -44,7 +44,7 @@ const HEALTH_ROUTES = ['GET /health', 'GET /health/ready'];
 /** Fields and parameters allowed to lack a description or an example: none. */
 const KNOWN_GAPS: string[] = [];
 
-/** The API's nouns (API.md, "OpenAPI names"), as a client generator shows them: no `Dto`. */
+/** The API's nouns, as a client generator shows them: no `Dto`. */
 const SCHEMA_NAMES = [
   'User',
   'Me',

@@ -49,7 +49,7 @@ class HomeDto {
   links: HomeLinksDto;
 }
 
-/** The front door: what a newcomer opening the service's address needs, as the course's root route did. */
+/** The front door: what a newcomer opening the service's address needs first. */
 @ApiTags('service')
 @Controller()
 export class HomeController {

@@ -1,5 +1,6 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { invalidTokenException, type ProblemException } from '../common/problem';
 import { hash } from 'bcrypt';
 import { Repository } from 'typeorm';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
@@ -15,6 +16,11 @@ export const EMAIL_TAKEN =
 export const WRONG_CURRENT_PASSWORD =
   'The current password is wrong (or it has just been changed); nothing was changed.';
 export const WRONG_PASSWORD_NOT_DELETED = 'The password is wrong; the account was not deleted.';
+
+/** The caller's account was deleted while the request ran (a racing deletion): its token is no longer good. */
+function accountGone(): ProblemException {
+  return invalidTokenException('The account of this access token no longer exists; nothing was changed.');
+}
 
 @Injectable()
 export class UsersService {
@@ -53,11 +59,14 @@ export class UsersService {
 
   /** The user with this e-mail (any case), including the password hash, for login only. */
   findByEmailWithPasswordHash(email: string): Promise<User | null> {
-    return this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('lower(user.email) = lower(:email)', { email: email.trim() })
-      .getOne();
+    return (
+      this.users
+        .createQueryBuilder('user')
+        .addSelect('user.passwordHash')
+        // Lower-cased here as the login limits key it, so that no other spelling of an address counts apart.
+        .where('lower(user.email) = :email', { email: email.trim().toLowerCase() })
+        .getOne()
+    );
   }
 
   /**
@@ -76,7 +85,9 @@ export class UsersService {
         { passwordHash, credentialVersion: () => 'credential_version + 1' },
       );
       if (!changed.affected) {
-        throw new ForbiddenException(WRONG_CURRENT_PASSWORD);
+        throw (await manager.existsBy(User, { id: user.id }))
+          ? new ForbiddenException(WRONG_CURRENT_PASSWORD)
+          : accountGone();
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
     });
@@ -90,7 +101,9 @@ export class UsersService {
     const version = await this.assertPassword(user.id, password, WRONG_PASSWORD_NOT_DELETED);
     const deleted = await this.users.delete({ id: user.id, credentialVersion: version });
     if (!deleted.affected) {
-      throw new ForbiddenException(WRONG_PASSWORD_NOT_DELETED);
+      throw (await this.users.existsBy({ id: user.id }))
+        ? new ForbiddenException(WRONG_PASSWORD_NOT_DELETED)
+        : accountGone();
     }
   }
 
@@ -100,7 +113,10 @@ export class UsersService {
       where: { id: userId },
       select: { id: true, passwordHash: true, credentialVersion: true },
     });
-    if (!user || !(await passwordMatches(password, user.passwordHash))) {
+    if (!user) {
+      throw accountGone();
+    }
+    if (!(await passwordMatches(password, user.passwordHash))) {
       throw new ForbiddenException(detail);
     }
     return user.credentialVersion;

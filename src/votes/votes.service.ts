@@ -2,9 +2,10 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { PostsService } from '../posts/posts.service';
+import { invalidTokenException } from '../common/problem';
 import { Sql } from '../database/sql';
 import { Vote } from './vote.entity';
-import { insertVoteOnVisiblePost } from './votes.queries';
+import { insertVoteOnVisiblePost, userExists } from './votes.queries';
 
 @Injectable()
 export class VotesService {
@@ -18,6 +19,9 @@ export class VotesService {
   async addVote(userId: number, postId: number): Promise<void> {
     const inserted = await this.sql.rows(insertVoteOnVisiblePost(userId, postId));
     if (inserted.length === 0) {
+      if ((await this.sql.rows(userExists(userId))).length === 0) {
+        throw invalidTokenException('The account of this access token no longer exists; nothing was written.');
+      }
       await this.posts.assertVisible(userId, postId);
       throw new ConflictException(`You have already voted on post ${postId}; send dir 0 to remove your vote.`);
     }
