@@ -108,6 +108,22 @@ describe('Login and tokens', () => {
       expect(response.body.access_token).toBeUndefined();
     });
 
+    it('refuses an ignored OAuth2 field longer than the documented 1,024 characters with 422 naming it', async () => {
+      const user = await registerUser(t);
+      for (const field of ['grant_type', 'scope', 'client_id', 'client_secret']) {
+        const response = await loginWithForm({
+          username: user.email,
+          password: TEST_PASSWORD,
+          [field]: 'x'.repeat(1025),
+        });
+        expectProblem(response, 422);
+        expect(response.body.errors).toEqual([{ field, message: expect.any(String) }]);
+      }
+      expect(
+        (await loginWithForm({ username: user.email, password: TEST_PASSWORD, scope: 'x'.repeat(1024) })).status,
+      ).toBe(200);
+    });
+
     it('answers 422, not 401, when username is missing', async () => {
       const response = await loginWithForm({ password: TEST_PASSWORD });
       expectProblem(response, 422);

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { IsOmittable } from '../../common/optional';
@@ -5,32 +6,24 @@ import { IsOmittable } from '../../common/optional';
 /** The OAuth2 fields the token routes accept and ignore may be this long (422 beyond). */
 const IGNORED_FIELD_MAX_LENGTH = 1024;
 
+/** A field the token routes accept and ignore: an optional string of at most 1,024 characters. */
+const IgnoredField = (description: string, example = '') =>
+  applyDecorators(
+    ApiPropertyOptional({ description, example, maxLength: IGNORED_FIELD_MAX_LENGTH }),
+    IsOmittable(),
+    IsString(),
+    MaxLength(IGNORED_FIELD_MAX_LENGTH),
+  );
+
 /** What an OAuth2 client may send to either token route besides its grant: accepted, ignored. */
 abstract class OAuth2ClientFields {
-  @ApiPropertyOptional({ description: 'Ignored.', example: '', maxLength: IGNORED_FIELD_MAX_LENGTH })
-  @IsOmittable()
-  @IsString()
-  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  @IgnoredField('Ignored.')
   scope?: string;
 
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  @IgnoredField('Ignored; Swagger UI sends it when filled in.')
   client_id?: string;
 
-  @ApiPropertyOptional({
-    description: 'Ignored; Swagger UI sends it when filled in.',
-    example: '',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
-  @MaxLength(IGNORED_FIELD_MAX_LENGTH)
+  @IgnoredField('Ignored; Swagger UI sends it when filled in.')
   client_secret?: string;
 }
 
@@ -57,13 +50,7 @@ export class LoginDto extends OAuth2ClientFields {
   @MaxLength(1024)
   password: string;
 
-  @ApiPropertyOptional({
-    description: 'Ignored (OAuth2: "password").',
-    example: 'password',
-    maxLength: IGNORED_FIELD_MAX_LENGTH,
-  })
-  @IsOmittable()
-  @IsString()
+  @IgnoredField('Ignored (OAuth2: "password").', 'password')
   grant_type?: string;
 }
 
