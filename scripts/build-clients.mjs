@@ -11,7 +11,6 @@
 // the document describes, never from schema names. To give a new route more than the
 // converter makes of it, add a line to OPERATIONS; to show it to a newcomer, add a step to
 // WALKTHROUGH.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -19,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Converter from 'openapi-to-postmanv2';
+import { printDiff } from './print-diff.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const COLLECTION_FILE = 'clients/postman/posts-api.postman_collection.json';
@@ -748,25 +748,13 @@ async function generate() {
   };
 }
 
-/** Prints at most `limit` lines of `diff -u committed generated`. */
-function printDiff(file, text, limit = 80) {
+/** Prints at most a screenful of `diff -u` between the committed file and `text`. */
+function printDiffWith(file, text) {
   const work = mkdtempSync(join(tmpdir(), 'clients-check-'));
   try {
     const generated = join(work, 'generated');
     writeFileSync(generated, text);
-    execFileSync(
-      'diff',
-      ['-u', '--label', `${file} (committed)`, '--label', 'generated', join(root, file), generated],
-      {
-        encoding: 'utf8',
-      },
-    );
-  } catch (error) {
-    const lines = String(error.stdout ?? '').split('\n');
-    console.error(lines.slice(0, limit).join('\n'));
-    if (lines.length > limit) {
-      console.error(`... (${lines.length - limit} more lines)`);
-    }
+    printDiff(file, join(root, file), generated);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -782,7 +770,7 @@ if (process.argv.includes('--check')) {
       stale.push(file);
     } else if (readFileSync(committed, 'utf8') !== text) {
       console.error(`\n${file} differs from what openapi.json generates:`);
-      printDiff(file, text);
+      printDiffWith(file, text);
       stale.push(file);
     }
   }

@@ -5,25 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printDiff } from './print-diff.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const generator = join(root, 'node_modules', '.bin', 'openapi-typescript');
 const work = mkdtempSync(join(tmpdir(), 'openapi-check-'));
-
-/** Prints at most `limit` lines of `diff -u committed generated`. */
-function printDiff(committed, generated, limit = 80) {
-  try {
-    execFileSync('diff', ['-u', '--label', `${committed} (committed)`, '--label', 'generated', committed, generated], {
-      encoding: 'utf8',
-    });
-  } catch (error) {
-    const lines = String(error.stdout ?? '').split('\n');
-    console.error(lines.slice(0, limit).join('\n'));
-    if (lines.length > limit) {
-      console.error(`... (${lines.length - limit} more lines)`);
-    }
-  }
-}
 
 try {
   const generated = {
@@ -45,7 +31,7 @@ try {
       stale.push(file);
     } else if (readFileSync(committed, 'utf8') !== readFileSync(fresh, 'utf8')) {
       console.error(`\n${file} differs from what the code generates:`);
-      printDiff(committed, fresh);
+      printDiff(file, committed, fresh);
       stale.push(file);
     }
   }
