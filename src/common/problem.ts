@@ -51,9 +51,14 @@ export class ProblemException extends HttpException {
   }
 }
 
-/** A 401 for a bad or expired token, or one whose account is gone, with the header RFC 6750 asks for. */
+/** A 401 for a bad or expired token, with the header RFC 6750 asks for. */
 export function invalidTokenException(detail: string): ProblemException {
   return new ProblemException(HttpStatus.UNAUTHORIZED, detail, {
     'WWW-Authenticate': 'Bearer error="invalid_token"',
   });
+}
+
+/** The 401 of a request whose account was deleted while it ran (after its token was checked). */
+export function accountGoneException(): ProblemException {
+  return invalidTokenException('The account of this access token no longer exists; nothing was changed.');
 }

@@ -2,7 +2,7 @@ import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nest
 import { InjectRepository } from '@nestjs/typeorm';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Repository } from 'typeorm';
-import { invalidTokenException, ProblemException, ValidationProblemException } from '../common/problem';
+import { accountGoneException, ValidationProblemException } from '../common/problem';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
@@ -98,7 +98,7 @@ export class PostsService {
   async create(ownerId: number, { title, content, published = true }: CreatePostDto): Promise<PostResponseDto> {
     const rows = await this.sql.rows<{ id: number }>(insertPostOfLiveOwner({ title, content, published, ownerId }));
     if (rows.length === 0) {
-      throw accountGone();
+      throw accountGoneException();
     }
     return this.findVisible(ownerId, rows[0].id);
   }
@@ -135,11 +135,6 @@ export class PostsService {
       throw new ForbiddenException(`Only the owner of post ${id} may change or delete it.`);
     }
   }
-}
-
-/** The caller's account was deleted while the request ran: its token is no longer good. */
-function accountGone(): ProblemException {
-  return invalidTokenException('The account of this access token no longer exists; nothing was written.');
 }
 
 function postNotFound(id: number): NotFoundException {

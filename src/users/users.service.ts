@@ -1,6 +1,6 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { invalidTokenException, type ProblemException } from '../common/problem';
+import { accountGoneException } from '../common/problem';
 import { hash } from 'bcrypt';
 import { Repository } from 'typeorm';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
@@ -16,11 +16,6 @@ export const EMAIL_TAKEN =
 export const WRONG_CURRENT_PASSWORD =
   'The current password is wrong (or it has just been changed); nothing was changed.';
 export const WRONG_PASSWORD_NOT_DELETED = 'The password is wrong; the account was not deleted.';
-
-/** The caller's account was deleted while the request ran (a racing deletion): its token is no longer good. */
-function accountGone(): ProblemException {
-  return invalidTokenException('The account of this access token no longer exists; nothing was changed.');
-}
 
 @Injectable()
 export class UsersService {
@@ -87,7 +82,7 @@ export class UsersService {
       if (!changed.affected) {
         throw (await manager.existsBy(User, { id: user.id }))
           ? new ForbiddenException(WRONG_CURRENT_PASSWORD)
-          : accountGone();
+          : accountGoneException();
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
     });
@@ -103,7 +98,7 @@ export class UsersService {
     if (!deleted.affected) {
       throw (await this.users.existsBy({ id: user.id }))
         ? new ForbiddenException(WRONG_PASSWORD_NOT_DELETED)
-        : accountGone();
+        : accountGoneException();
     }
   }
 
@@ -114,7 +109,7 @@ export class UsersService {
       select: { id: true, passwordHash: true, credentialVersion: true },
     });
     if (!user) {
-      throw accountGone();
+      throw accountGoneException();
     }
     if (!(await passwordMatches(password, user.passwordHash))) {
       throw new ForbiddenException(detail);

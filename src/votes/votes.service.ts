@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { PostsService } from '../posts/posts.service';
-import { invalidTokenException } from '../common/problem';
+import { accountGoneException } from '../common/problem';
 import { Sql } from '../database/sql';
 import { Vote } from './vote.entity';
 import { insertVoteOnVisiblePost, userExists } from './votes.queries';
@@ -20,7 +20,7 @@ export class VotesService {
     const inserted = await this.sql.rows(insertVoteOnVisiblePost(userId, postId));
     if (inserted.length === 0) {
       if ((await this.sql.rows(userExists(userId))).length === 0) {
-        throw invalidTokenException('The account of this access token no longer exists; nothing was written.');
+        throw accountGoneException();
       }
       await this.posts.assertVisible(userId, postId);
       throw new ConflictException(`You have already voted on post ${postId}; send dir 0 to remove your vote.`);
