@@ -2,12 +2,12 @@
  * The layers of src/ (see ARCHITECTURE.md), checked by `npm run lint`:
  *   wiring    main.ts, app.setup.ts, app.module.ts, docs/
  *   features  auth/ users/ sessions/ posts/ votes/ health/ home/ ...
- *   platform  database/ logging/ lifecycle/ entrance/ rate-limit/
+ *   platform  database/ logging/ lifecycle/ entrance/ rate-limit/ mail/
  *   ground    config/ common/
  * Imports run downward only, and no module imports itself through others.
  */
 const GROUND = '^src/(config|common)/';
-const PLATFORM = '^src/(database|logging|lifecycle|entrance|rate-limit)/';
+const PLATFORM = '^src/(database|logging|lifecycle|entrance|rate-limit|mail)/';
 const WIRING = '^src/(main|app\\.setup|app\\.module)\\.ts$|^src/docs/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

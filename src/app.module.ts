@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { FormBodyGuard } from './common/form-body.guard';
 import { ConfigurationModule } from './config/config.module';
@@ -12,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { MailModule } from './mail/mail.module';
 import { PostsModule } from './posts/posts.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
@@ -39,8 +41,10 @@ export class AppModule {
         RateLimitModule,
         EntranceModule,
         HomeModule,
+        MailModule,
         AuthModule,
         UsersModule,
+        AccountsModule,
         PostsModule,
         VotesModule,
         HealthModule,

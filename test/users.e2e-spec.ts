@@ -66,17 +66,18 @@ describe('Users', () => {
       expect(response.headers.location).toBe(`/users/${response.body.id}`);
       expect(response.body).toEqual({
         id: expect.any(Number),
+        username: null,
         email: 'carol@example.com',
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
 
-    it('answers 201 with the user as {id, email, created_at} and nothing else', async () => {
+    it('answers 201 with the user as {id, username, email, created_at} and nothing else', async () => {
       const email = uniqueEmail('shape');
       const response = await register({ email, password: TEST_PASSWORD });
       expect(response.status).toBe(201);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
-      expect(Object.keys(response.body as object).sort()).toEqual(['created_at', 'email', 'id']);
+      expect(Object.keys(response.body as object).sort()).toEqual(['created_at', 'email', 'id', 'username']);
       expect(Number.isInteger(response.body.id)).toBe(true);
       expect(response.body.id).toBeGreaterThan(0);
       expect(response.body.email).toBe(email);
@@ -305,8 +306,11 @@ describe('Users', () => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         id: user.id,
+        username: null,
         email: user.email,
         created_at: expect.stringMatching(ISO_TIMESTAMP),
+        role: 'user',
+        email_verified: false,
       });
       expect(response.text).not.toContain(user.password);
       expect(response.text).not.toContain('$2');
@@ -316,11 +320,7 @@ describe('Users', () => {
       const user = await registerUser(t);
       const response = await t.http().get('/users/me/').set(user.auth).redirects(0);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({
-        id: user.id,
-        email: user.email,
-        created_at: expect.stringMatching(ISO_TIMESTAMP),
-      });
+      expect(response.body).toMatchObject({ id: user.id, email: user.email, role: 'user' });
     });
 
     it('answers 401 with WWW-Authenticate: Bearer without a token', async () => {
@@ -339,6 +339,7 @@ describe('Users', () => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         id: other.id,
+        username: null,
         email: other.email,
         created_at: (created.rows[0].created_at as Date).toISOString(),
       });
@@ -358,8 +359,17 @@ describe('Users', () => {
       expectProblem(response, 404);
     });
 
-    it.each(['abc', '0', '-1', '1.5', '99999999999', String(LARGEST_INT4 + 1), '1e3', '0x10'])(
-      'answers 422 problem+json for the id %s',
+    it.each(['abc', '-1', '1.5', '1e3', '0x10'])(
+      'answers 404 problem+json for %s, taken as a username no user has',
+      async (id) => {
+        const user = await registerUser(t);
+        const response = await t.http().get(`/users/${id}`).set(user.auth);
+        expectProblem(response, 404);
+      },
+    );
+
+    it.each(['0', '99999999999', String(LARGEST_INT4 + 1)])(
+      'answers 422 problem+json for the id %s (digits only, out of range)',
       async (id) => {
         const user = await registerUser(t);
         const response = await t.http().get(`/users/${id}`).set(user.auth);

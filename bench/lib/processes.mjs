@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup, onExit } from './cleanup.mjs';
+import { mailSinkUrl } from './mail-sink.mjs';
 import { PROJECT_DIR } from './options.mjs';
 import { BENCH_PASSWORD } from './seed.mjs';
 
@@ -156,7 +157,8 @@ export function sleep(ms) {
  * The built app in production mode on its own port, on the given database. It runs in a
  * scratch working directory, so the developer's .env cannot change the measured setup.
  */
-export function startApp({ options, databaseUrl, jwtSecret, scratch, nodeArgs, env = {} }) {
+export async function startApp({ options, databaseUrl, jwtSecret, scratch, nodeArgs, env = {} }) {
+  const smtpUrl = await mailSinkUrl();
   return freePort().then((port) =>
     startServer({
       name: 'app',
@@ -177,6 +179,7 @@ export function startApp({ options, databaseUrl, jwtSecret, scratch, nodeArgs, e
         DATABASE_POOL_SIZE: String(options.poolSize),
         // All load comes from one address: the limit is counted (its cost is measured) but never reached.
         RATE_LIMIT_MAX: '100000000',
+        SMTP_URL: smtpUrl,
         ...env,
       },
     }),

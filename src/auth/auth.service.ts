@@ -40,18 +40,29 @@ export class AuthService implements OnModuleInit {
   }
 
   /**
-   * The user these credentials belong to: one bcrypt comparison whatever the outcome,
-   * within the brute-force limits of the client's address.
+   * The user these credentials belong to (`login` is the e-mail or the username): one
+   * bcrypt comparison whatever the outcome, within the brute-force limits of the
+   * client's address. The failures count per account (the e-mail and the username of
+   * one account share a count) or, for an unknown name, per name.
    */
-  async verifyCredentials(email: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
-    await this.throttle.beginAttempt(email, clientIp);
-    const user = await this.users.findByEmailWithPasswordHash(email);
+  async verifyCredentials(login: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
+    const user = await this.users.findForLogin(login);
+    const account = user ? `user:${user.id}` : `name:${login.trim().toLowerCase()}`;
+    await this.throttle.beginAttempt(account, clientIp);
     const matches = await passwordMatches(password, user?.passwordHash ?? this.dummyPasswordHash);
     if (!user || !matches) {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
-    await this.throttle.recordSuccess(email, clientIp);
-    return { id: user.id, email: user.email, createdAt: user.createdAt, credentialVersion: user.credentialVersion };
+    await this.throttle.recordSuccess(account, clientIp);
+    return {
+      id: user.id,
+      email: user.email,
+      username: user.username,
+      role: user.role,
+      emailVerified: user.emailVerifiedAt !== null,
+      createdAt: user.createdAt,
+      credentialVersion: user.credentialVersion,
+    };
   }
 
   /**

@@ -1,10 +1,15 @@
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { invalidTokenException, ProblemException } from '../common/problem';
-import { type AuthenticatedUser, MISSING_TOKEN_DETAIL } from '../common/identity/authenticated-user';
-import { IS_PUBLIC } from '../common/identity/decorators';
+import {
+  type AuthenticatedUser,
+  MISSING_TOKEN_DETAIL,
+  VERIFY_EMAIL_FIRST,
+} from '../common/identity/authenticated-user';
+import { IS_PUBLIC, NEEDS_VERIFIED_EMAIL } from '../common/identity/decorators';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 
 /**
  * The answer to every request without a bearer token. Built once: it never changes, and
@@ -23,7 +28,10 @@ const BEARER_TOKEN = /^bearer\s+\S/i;
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {
     super();
   }
 
@@ -40,12 +48,24 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return super.canActivate(context);
   }
 
-  override handleRequest<User = AuthenticatedUser>(error: Error | null, user: User | false, info: unknown): User {
+  override handleRequest<User = AuthenticatedUser>(
+    error: Error | null,
+    user: User | false,
+    info: unknown,
+    context: ExecutionContext,
+  ): User {
     if (error) {
       // Our own 401s pass through; anything else (the database is down) is not the token's fault.
       throw error;
     }
     if (user) {
+      if (
+        this.config.requireVerifiedEmail &&
+        !(user as unknown as AuthenticatedUser).emailVerified &&
+        this.reflector.get<boolean>(NEEDS_VERIFIED_EMAIL, context.getHandler())
+      ) {
+        throw new ProblemException(HttpStatus.FORBIDDEN, VERIFY_EMAIL_FIRST);
+      }
       return user;
     }
     const reason = info instanceof Error ? info : undefined;

@@ -5,7 +5,7 @@ import { Strategy } from 'passport-local';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { AuthService } from './auth.service';
 
-/** `POST /login`: the OAuth2 form's `username` is the e-mail. */
+/** `POST /login`: the OAuth2 form's `username` is the e-mail or the username. */
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy) {
   constructor(private readonly auth: AuthService) {

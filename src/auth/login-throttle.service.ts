@@ -1,9 +1,8 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import { ProblemException } from '../common/problem';
+import { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
-import { Counters } from '../rate-limit/counters';
+import { consumeOrRefuse, Counters } from '../rate-limit/counters';
 
 /**
  * The brute-force limits of POST /login: failures per (e-mail, client address), and
@@ -28,35 +27,21 @@ export class LoginThrottleService {
    * password is checked, so parallel attempts cannot all pass the check of the count
    * before any failure is recorded.
    */
-  async beginAttempt(email: string, clientIp: string): Promise<void> {
-    try {
-      await this.attemptsPerClient.consume(clientIp);
-    } catch (rejection) {
-      throw tooManyAttempts(rejection, 'Too many login attempts from your address');
-    }
-    try {
-      await this.failuresPerAccountAndClient.consume(pairKey(email, clientIp));
-    } catch (rejection) {
-      throw tooManyAttempts(rejection, 'Too many failed logins for this account from your address');
-    }
+  async beginAttempt(account: string, clientIp: string): Promise<void> {
+    await consumeOrRefuse(this.attemptsPerClient, clientIp, 'Too many login attempts from your address');
+    await consumeOrRefuse(
+      this.failuresPerAccountAndClient,
+      pairKey(account, clientIp),
+      'Too many failed logins for this account from your address',
+    );
   }
 
-  async recordSuccess(email: string, clientIp: string): Promise<void> {
-    await this.failuresPerAccountAndClient.delete(pairKey(email, clientIp));
+  async recordSuccess(account: string, clientIp: string): Promise<void> {
+    await this.failuresPerAccountAndClient.delete(pairKey(account, clientIp));
   }
 }
 
-/** E-mails are hashed so the counter store holds no personal data. */
-function pairKey(email: string, clientIp: string): string {
-  return createHash('sha256').update(`${email.trim().toLowerCase()}\n${clientIp}`).digest('base64url');
-}
-
-function tooManyAttempts(rejection: unknown, reason: string): Error {
-  if (!(rejection instanceof RateLimiterRes)) {
-    return rejection instanceof Error ? rejection : new Error(String(rejection));
-  }
-  const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-  return new ProblemException(HttpStatus.TOO_MANY_REQUESTS, `${reason}; try again in ${seconds} seconds.`, {
-    'Retry-After': String(seconds),
-  });
+/** Account keys are hashed so the counter store holds no personal data. */
+function pairKey(account: string, clientIp: string): string {
+  return createHash('sha256').update(`${account}\n${clientIp}`).digest('base64url');
 }

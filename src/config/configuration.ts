@@ -11,21 +11,29 @@ import { type EnvironmentVariables, trustProxySetting, validateEnvironment } fro
 export const APP_CONFIG = 'configuration:app';
 export const DATABASE_CONFIG = 'configuration:database';
 export const AUTH_CONFIG = 'configuration:auth';
+export const MAIL_CONFIG = 'configuration:mail';
 
 export type AppConfig = ReturnType<typeof appSection>;
 export type DatabaseConfig = ReturnType<typeof databaseSection>;
 export type AuthConfig = ReturnType<typeof authSection>;
+export type MailConfig = ReturnType<typeof mailSection>;
 
 export interface Configuration {
   app: AppConfig;
   database: DatabaseConfig;
   auth: AuthConfig;
+  mail: MailConfig;
 }
 
 /** Validates the environment once (a bad value stops the start, naming the variable) and builds every namespace. */
 export function loadConfiguration(env: Record<string, unknown> = process.env): Configuration {
   const variables = validateEnvironment(env);
-  return { app: appSection(variables), database: databaseSection(variables), auth: authSection(variables) };
+  return {
+    app: appSection(variables),
+    database: databaseSection(variables),
+    auth: authSection(variables),
+    mail: mailSection(variables),
+  };
 }
 
 /**
@@ -82,11 +90,26 @@ function authSection(env: EnvironmentVariables) {
     refreshTokenExpiresInSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86_400,
     refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
     bcryptRounds: env.BCRYPT_ROUNDS,
+    /** The base of the links in mails, without a trailing slash. */
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'true',
+    emailVerificationTtlMs: env.EMAIL_VERIFICATION_EXPIRE_HOURS * 3_600_000,
+    passwordResetTtlMs: env.PASSWORD_RESET_EXPIRE_MINUTES * 60_000,
     login: {
       maxFailures: env.LOGIN_MAX_FAILURES,
       maxAttemptsPerClient: env.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
       windowSeconds: env.LOGIN_WINDOW_SECONDS,
     },
+  };
+}
+
+function mailSection(env: EnvironmentVariables) {
+  return {
+    /** Undefined: each mail is written to the log (refused at start in production). */
+    smtpUrl: env.SMTP_URL,
+    from: env.MAIL_FROM,
+    pollIntervalMs: env.MAIL_POLL_INTERVAL_MS,
+    leaseMs: env.MAIL_SEND_LEASE_SECONDS * 1000,
   };
 }
 

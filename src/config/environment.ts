@@ -8,7 +8,7 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 /** The variables without a default, which `new EnvironmentVariables()` does not list. */
-export const OPTIONAL_VARIABLES = ['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'LOG_FORMAT'];
+export const OPTIONAL_VARIABLES = ['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'LOG_FORMAT', 'SMTP_URL', 'PUBLIC_URL'];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -161,6 +161,58 @@ export class EnvironmentVariables {
   @Max(3_600)
   SHUTDOWN_GRACE_SECONDS = 10;
 
+  /** The base of the links in mails; empty: http://localhost:{PORT}. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: 'PUBLIC_URL must be an http:// or https:// URL without a query, such as https://posts.example.com',
+  })
+  PUBLIC_URL?: string;
+
+  /** Where mails go out; empty outside production: each mail is written to the log instead. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The sender of every mail: an address, or a name and an address. */
+  @IsString()
+  @Matches(/^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
+    message: 'MAIL_FROM must be an address such as no-reply@example.com or "Posts API <no-reply@example.com>"',
+  })
+  MAIL_FROM = 'Posts API <no-reply@localhost>';
+
+  /** How often each instance looks for mails to send (and password-reset requests to answer). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  MAIL_POLL_INTERVAL_MS = 1_000;
+
+  /** A mail an instance took and did not finish (it died while sending) is taken by another after this long. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(2)
+  @Max(3_600)
+  MAIL_SEND_LEASE_SECONDS = 60;
+
+  /** true: writing posts, votes or comments needs a verified e-mail address (403 otherwise). */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(['true', 'false'])
+  REQUIRE_VERIFIED_EMAIL: 'true' | 'false' = 'false';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  EMAIL_VERIFICATION_EXPIRE_HOURS = 48;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  PASSWORD_RESET_EXPIRE_MINUTES = 30;
+
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';
@@ -196,6 +248,12 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
       problems.push(
         'JWT_SECRET must be set to a random string of at least 32 bytes when NODE_ENV=production ' +
           '(generate one with: openssl rand -base64 48)',
+      );
+    }
+    if (!variables.SMTP_URL) {
+      problems.push(
+        'SMTP_URL must be set when NODE_ENV=production (e.g. smtp://user:pass@mail.example.com:587): ' +
+          'without it no verification or password-reset mail could reach anyone',
       );
     }
   }

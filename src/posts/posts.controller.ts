@@ -10,8 +10,8 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { CurrentUser } from '../common/identity/decorators';
+import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/authenticated-user';
+import { CurrentUser, VerifiedEmailRequired } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
@@ -90,7 +90,8 @@ export class PostsController {
     description: 'The new post; `Location` names it.',
     headers: RATE_LIMIT_HEADERS,
   })
-  @ApiProblemResponses(400, 413, 415, 422)
+  @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 413, 415, 422)
+  @VerifiedEmailRequired()
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreatePostDto,
@@ -110,6 +111,7 @@ export class PostsController {
   })
   @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  @VerifiedEmailRequired()
   replace(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseIdPipe) id: number,
@@ -127,6 +129,7 @@ export class PostsController {
   })
   @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  @VerifiedEmailRequired()
   update(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseIdPipe) id: number,

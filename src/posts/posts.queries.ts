@@ -13,6 +13,7 @@ export interface PostViewRow {
   /** `created_at` in microseconds since the epoch (bigint, as text): exact, for cursors. */
   created_at_us: string;
   owner_id: number;
+  owner_username: string | null;
   owner_email: string;
   owner_created_at: Date;
   votes: number;
@@ -21,7 +22,7 @@ export interface PostViewRow {
 const POST_VIEW_COLUMNS = `
   page.id, page.title, page.content, page.published, page.created_at, page.owner_id,
   (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
-  owner.email AS owner_email, owner.created_at AS owner_created_at,
+  owner.username AS owner_username, owner.email AS owner_email, owner.created_at AS owner_created_at,
   (SELECT count(*)::int FROM votes vote WHERE vote.post_id = page.id) AS votes`;
 
 export interface ListPostsParameters {

@@ -149,7 +149,12 @@ function toPostResponse(row: PostViewRow): PostResponseDto {
     published: row.published,
     created_at: row.created_at.toISOString(),
     owner_id: row.owner_id,
-    owner: { id: row.owner_id, email: row.owner_email, created_at: row.owner_created_at.toISOString() },
+    owner: {
+      id: row.owner_id,
+      username: row.owner_username,
+      email: row.owner_email,
+      created_at: row.owner_created_at.toISOString(),
+    },
     votes: row.votes,
   };
 }

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
-import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { ProblemException } from '../common/problem';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 
 /**
@@ -50,6 +51,24 @@ export class Counters implements OnModuleInit, OnApplicationShutdown {
       points,
       duration: durationSeconds,
       insuranceLimiter: memory,
+    });
+  }
+}
+
+/**
+ * Counts one for `key`; beyond the limit, refuses with 429 whose `detail` gives the reason
+ * and when to try again, and `Retry-After`.
+ */
+export async function consumeOrRefuse(limiter: RateLimiterAbstract, key: string, reason: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) {
+      throw rejection instanceof Error ? rejection : new Error(String(rejection));
+    }
+    const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, `${reason}; try again in ${seconds} seconds.`, {
+      'Retry-After': String(seconds),
     });
   }
 }

@@ -25,7 +25,17 @@ export function insertSessionForCurrentCredentials(session: {
   };
 }
 
-const FIND_LIVE_SESSION_USER = `SELECT u.id, u.email, u.created_at
+/** The caller as the token check finds them. */
+export interface SessionUserRow {
+  id: number;
+  email: string;
+  username: string | null;
+  role: 'user' | 'admin';
+  email_verified: boolean;
+  created_at: Date;
+}
+
+const FIND_LIVE_SESSION_USER = `SELECT u.id, u.email, u.username, u.role, u.email_verified_at IS NOT NULL AS email_verified, u.created_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`;
 

@@ -1,14 +1,14 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
 import { EntityManager, IsNull, MoreThan, Repository } from 'typeorm';
 import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { ProblemException } from '../common/problem';
+import { hashSecretToken, newSecretToken } from '../common/identity/secret-token';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
 import { Session } from './session.entity';
-import { findLiveSessionUser, insertSessionForCurrentCredentials } from './sessions.queries';
+import { findLiveSessionUser, insertSessionForCurrentCredentials, type SessionUserRow } from './sessions.queries';
 
 export interface RefreshedSession {
   sessionId: number;
@@ -19,15 +19,8 @@ export interface RefreshedSession {
 /** How long a revoked session stays in the table before the cleanup removes it. */
 const KEEP_REVOKED_MS = 24 * 60 * 60 * 1000;
 
-/** 256 random bits, base64url: what the client keeps. */
-function newRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** What the table keeps instead of the token: a leaked table cannot be replayed. */
-export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
+const newRefreshToken = newSecretToken;
+const hashRefreshToken = hashSecretToken;
 
 export const REFRESH_TOKEN_JUST_SPENT =
   'This refresh token was spent a moment ago by another request of this session; use the tokens that the first refresh returned.';
@@ -124,11 +117,18 @@ export class SessionsService {
 
   /** The user of a live session: the one lookup the guard makes per request. */
   async findLiveSessionUser(sessionId: number, userId: number): Promise<AuthenticatedUser | undefined> {
-    const rows = await this.sql.rows<{ id: number; email: string; created_at: Date }>(
-      findLiveSessionUser(sessionId, userId),
+    const [row] = await this.sql.rows<SessionUserRow>(findLiveSessionUser(sessionId, userId));
+    return (
+      row && {
+        id: row.id,
+        email: row.email,
+        username: row.username,
+        role: row.role,
+        emailVerified: row.email_verified,
+        createdAt: row.created_at,
+        sessionId,
+      }
     );
-    const row = rows[0];
-    return row && { id: row.id, email: row.email, createdAt: row.created_at, sessionId };
   }
 
   /** The user's sessions that can still be used, most recently used first. */
@@ -156,6 +156,17 @@ export class SessionsService {
       .set({ revokedAt: () => 'now()' })
       .where('user_id = :userId', { userId })
       .andWhere('id <> :keepSessionId', { keepSessionId })
+      .andWhere('revoked_at IS NULL')
+      .execute();
+  }
+
+  /** Ends every session of the user (a password reset, a disabled account), in the caller's transaction. */
+  async revokeAll(userId: number, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: () => 'now()' })
+      .where('user_id = :userId', { userId })
       .andWhere('revoked_at IS NULL')
       .execute();
   }

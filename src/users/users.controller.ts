@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -10,16 +10,19 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser, Public } from '../common/identity/decorators';
-import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
+import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
-import { UserResponseDto } from './dto/user-response.dto';
-import { EMAIL_TAKEN, UsersService, WRONG_CURRENT_PASSWORD, WRONG_PASSWORD_NOT_DELETED } from './users.service';
+import { UpdateMeDto } from './dto/update-me.dto';
+import { MeResponseDto, UserResponseDto } from './dto/user-response.dto';
+import { TAKEN_DETAIL, UsersService, WRONG_CURRENT_PASSWORD, WRONG_PASSWORD_NOT_DELETED } from './users.service';
 
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
+  private readonly parseId = new ParseIdPipe();
+
   constructor(private readonly users: UsersService) {}
 
   @Public()
@@ -27,7 +30,9 @@ export class UsersController {
   @ApiOperation({
     operationId: 'users_create',
     summary: 'Register an account',
-    description: 'Needs no token. Then log in with POST /login, the e-mail as `username`.',
+    description:
+      'Needs no token. `username` is optional (it can be set later with PATCH /users/me). A mail with a link that ' +
+      'verifies the address goes to `email`. Then log in with POST /login, the e-mail or the username as `username`.',
     security: [],
   })
   @ApiCreatedResponse({
@@ -39,7 +44,8 @@ export class UsersController {
     400,
     {
       status: 409,
-      detail: EMAIL_TAKEN,
+      detail: TAKEN_DETAIL,
+      extensions: { errors: [{ field: 'username', message: 'username is already taken' }] },
     },
     413,
     415,
@@ -60,9 +66,39 @@ export class UsersController {
     summary: 'The account of the token',
     description: 'A quick way to check a token: 200 with your account, or 401 with what to do.',
   })
-  @ApiOkResponse({ type: UserResponseDto, description: 'Your account.', headers: RATE_LIMIT_HEADERS })
-  me(@CurrentUser() user: AuthenticatedUser): UserResponseDto {
-    return UserResponseDto.from(user);
+  @ApiOkResponse({ type: MeResponseDto, description: 'Your account.', headers: RATE_LIMIT_HEADERS })
+  me(@CurrentUser() user: AuthenticatedUser): MeResponseDto {
+    return MeResponseDto.fromAccount(user);
+  }
+
+  @Patch('me')
+  @ApiBearerAuthRequired()
+  @ApiOperation({
+    operationId: 'users_update_me',
+    summary: 'Change your username or e-mail address',
+    description:
+      'Send any of the fields. A new e-mail address needs `current_password`; it counts as unverified, and a mail ' +
+      'with a verification link goes to it (links sent to the old address stop working).',
+  })
+  @ApiOkResponse({ type: MeResponseDto, description: 'Your account, changed.', headers: RATE_LIMIT_HEADERS })
+  @ApiProblemResponses(
+    400,
+    { status: 403, detail: WRONG_CURRENT_PASSWORD },
+    {
+      status: 409,
+      detail: TAKEN_DETAIL,
+      extensions: { errors: [{ field: 'username', message: 'username is already taken' }] },
+    },
+    413,
+    415,
+    {
+      status: 422,
+      errors: [{ field: 'current_password', message: 'current_password is required to change the e-mail address' }],
+    },
+  )
+  async updateMe(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateMeDto): Promise<MeResponseDto> {
+    const user = await this.users.update(caller, body);
+    return MeResponseDto.fromAccount({ ...user, emailVerified: user.emailVerifiedAt !== null });
   }
 
   @Put('me/password')
@@ -103,16 +139,25 @@ export class UsersController {
   @ApiBearerAuthRequired()
   @ApiOperation({
     operationId: 'users_get',
-    summary: 'A user by id',
-    description: 'Any account, for any caller with a token (e.g. the owner of a post).',
+    summary: 'A user by id or username',
+    description:
+      'Any account, for any caller with a token (e.g. the owner of a post). A path segment of digits only is an id; ' +
+      'anything else is a username (any case).',
   })
-  @ApiParam({ name: 'id', description: 'The user id: a positive integer.', schema: { ...ID_PROPERTY, example: 1 } })
+  @ApiParam({
+    name: 'id',
+    description: 'The user id (a positive integer) or the username.',
+    schema: { type: 'string', pattern: '^([0-9]{1,10}|[A-Za-z][A-Za-z0-9_]{2,29})$', maxLength: 30, example: 'alice' },
+  })
   @ApiOkResponse({ type: UserResponseDto, description: 'The user.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(
     { status: 404, detail: 'There is no user with id 7; check the id (GET /users/me gives yours).' },
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
-  async findOne(@Param('id', ParseIdPipe) id: number): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.getById(id));
+  async findOne(@Param('id') idOrUsername: string): Promise<UserResponseDto> {
+    const user = /^[0-9]+$/.test(idOrUsername)
+      ? await this.users.getById(this.parseId.transform(idOrUsername, { type: 'param', data: 'id' }))
+      : await this.users.getByUsername(idOrUsername);
+    return UserResponseDto.from(user);
   }
 }

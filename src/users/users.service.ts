@@ -1,18 +1,23 @@
-import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { accountGoneException } from '../common/problem';
+import { accountGoneException, type FieldError, ProblemException, ValidationProblemException } from '../common/problem';
 import { hash } from 'bcrypt';
 import { Repository } from 'typeorm';
+import { EmailVerificationService } from '../accounts/email-verification.service';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { passwordMatches } from '../common/identity/password.validator';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
 import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
+import type { UpdateMeDto } from './dto/update-me.dto';
 import { User } from './user.entity';
 
 export const EMAIL_TAKEN =
   'An account with this email already exists: log in with POST /login, or register another email.';
+export const TAKEN_DETAIL = 'Another account already uses this: see "errors" for which field, and choose another.';
+const EMAIL_TAKEN_MESSAGE = 'email is already used by another account';
+const USERNAME_TAKEN_MESSAGE = 'username is already taken';
 export const WRONG_CURRENT_PASSWORD =
   'The current password is wrong (or it has just been changed); nothing was changed.';
 export const WRONG_PASSWORD_NOT_DELETED = 'The password is wrong; the account was not deleted.';
@@ -22,22 +27,25 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly sessions: SessionsService,
+    private readonly verification: EmailVerificationService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  async register({ email, password }: CreateUserDto): Promise<User> {
+  /**
+   * A new account and, in the same transaction, the token and the mail that verify its
+   * address: the mail exists exactly when the account does.
+   */
+  async register({ email, username, password }: CreateUserDto): Promise<User> {
     const passwordHash = await hash(password, this.config.bcryptRounds);
-    try {
-      const user = this.users.create({ email, passwordHash });
-      await this.users.insert(user); // fills id and createdAt from RETURNING
-      return user;
-    } catch (error) {
-      // The unique index on lower(email) decides, so two racing sign-ups cannot both win.
-      if (isPostgresError(error, UNIQUE_VIOLATION)) {
-        throw new ConflictException(EMAIL_TAKEN);
-      }
-      throw error;
-    }
+    const user = this.users.create({ email, username: username ?? null, passwordHash });
+    await this.whileUnique({ email, username }, () =>
+      this.users.manager.transaction(async (manager) => {
+        await manager.insert(User, user); // fills id, createdAt and the defaults from RETURNING
+        await this.verification.sendVerification(manager, user.id, user.email);
+      }),
+    );
+    this.verification.mailNow();
+    return user;
   }
 
   findById(id: number): Promise<User | null> {
@@ -52,16 +60,130 @@ export class UsersService {
     return user;
   }
 
-  /** The user with this e-mail (any case), including the password hash, for login only. */
-  findByEmailWithPasswordHash(email: string): Promise<User | null> {
+  async getByUsername(username: string): Promise<User> {
+    const user = await this.users.findOne({ where: { username: username.toLowerCase() } });
+    if (!user) {
+      throw new NotFoundException(
+        `There is no user with the username "${username.slice(0, 40)}"; check the spelling (GET /users/me gives yours).`,
+      );
+    }
+    return user;
+  }
+
+  /**
+   * The user a login names, including the password hash: by e-mail when the name has an
+   * "@", by username otherwise, in any case.
+   */
+  findForLogin(login: string): Promise<User | null> {
+    const name = login.trim().toLowerCase();
+    const query = this.users.createQueryBuilder('user').addSelect('user.passwordHash');
     return (
-      this.users
-        .createQueryBuilder('user')
-        .addSelect('user.passwordHash')
-        // Lower-cased here as the login limits key it, so that no other spelling of an address counts apart.
-        .where('lower(user.email) = :email', { email: email.trim().toLowerCase() })
-        .getOne()
+      name.includes('@')
+        ? query.where('lower(user.email) = :name', { name })
+        : query.where('user.username = :name', { name })
+    ).getOne();
+  }
+
+  /**
+   * `PATCH /users/me`: a new username and/or e-mail address. A new address needs the
+   * current password, counts as unverified, spends the tokens sent to the old one, and
+   * gets a verification mail, all in one transaction.
+   */
+  async update(caller: AuthenticatedUser, changes: UpdateMeDto): Promise<User> {
+    const email = changes.email !== undefined && changes.email !== caller.email ? changes.email : undefined;
+    let version: number | undefined;
+    if (email !== undefined || changes.current_password !== undefined) {
+      if (changes.current_password === undefined) {
+        throw new ValidationProblemException([
+          { field: 'current_password', message: 'current_password is required to change the e-mail address' },
+        ]);
+      }
+      version = await this.assertPassword(caller.id, changes.current_password, WRONG_CURRENT_PASSWORD);
+    }
+    const username = changes.username;
+    await this.whileUnique({ email, username }, () =>
+      this.users.manager.transaction(async (manager) => {
+        const set: Partial<User> = {};
+        if (username !== undefined) {
+          set.username = username;
+        }
+        if (email !== undefined) {
+          Object.assign(set, { email, emailVerifiedAt: null });
+        }
+        if (Object.keys(set).length > 0) {
+          const changed = await manager.update(
+            User,
+            version === undefined ? { id: caller.id } : { id: caller.id, credentialVersion: version },
+            set,
+          );
+          if (!changed.affected) {
+            throw (await manager.existsBy(User, { id: caller.id }))
+              ? new ForbiddenException(WRONG_CURRENT_PASSWORD)
+              : accountGoneException();
+          }
+        }
+        if (email !== undefined) {
+          await this.verification.addressChanged(manager, caller.id, email);
+        }
+      }),
     );
+    if (email !== undefined) {
+      this.verification.mailNow();
+    }
+    const user = await this.findById(caller.id);
+    if (!user) {
+      throw accountGoneException();
+    }
+    return user;
+  }
+
+  /**
+   * Runs a write that may break the uniqueness of the e-mail or the username; the unique
+   * indexes decide, so two racing requests cannot both win, and the loser's 409 names
+   * each field that is taken.
+   */
+  private async whileUnique(fields: { email?: string; username?: string | null }, write: () => Promise<void>) {
+    try {
+      await write();
+    } catch (error) {
+      if (!isPostgresError(error, UNIQUE_VIOLATION)) {
+        throw error;
+      }
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        fields.username ? TAKEN_DETAIL : EMAIL_TAKEN,
+        {},
+        {
+          errors: await this.takenFields(fields, error),
+        },
+      );
+    }
+  }
+
+  private async takenFields(
+    { email, username }: { email?: string; username?: string | null },
+    error: unknown,
+  ): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    if (
+      email !== undefined &&
+      (await this.users.createQueryBuilder('user').where('lower(user.email) = :email', { email }).getExists())
+    ) {
+      errors.push({ field: 'email', message: EMAIL_TAKEN_MESSAGE });
+    }
+    if (username && (await this.users.existsBy({ username }))) {
+      errors.push({ field: 'username', message: USERNAME_TAKEN_MESSAGE });
+    }
+    if (errors.length === 0) {
+      // The other account went away meanwhile: the index that refused the write still names the field.
+      const constraint = String((error as { driverError?: { constraint?: string } }).driverError?.constraint ?? '');
+      errors.push(
+        constraint.includes('username')
+          ? { field: 'username', message: USERNAME_TAKEN_MESSAGE }
+          : { field: 'email', message: EMAIL_TAKEN_MESSAGE },
+      );
+    }
+    return errors;
   }
 
   /**

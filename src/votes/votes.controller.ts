@@ -1,8 +1,8 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { CurrentUser } from '../common/identity/decorators';
+import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/authenticated-user';
+import { CurrentUser, VerifiedEmailRequired } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { VoteDto, VoteResultDto } from './dto/vote.dto';
 import { VotesService } from './votes.service';
@@ -25,7 +25,8 @@ export class VotesController {
     headers: RATE_LIMIT_HEADERS,
   })
   @ApiOkResponse({ type: VoteResultDto, description: 'Vote removed.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
+  @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 404, 409, 413, 415, 422)
+  @VerifiedEmailRequired()
   async vote(
     @CurrentUser() user: AuthenticatedUser,
     @Body() { post_id: postId, dir }: VoteDto,

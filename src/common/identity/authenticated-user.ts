@@ -2,6 +2,10 @@
 export interface AuthenticatedUser {
   id: number;
   email: string;
+  /** The handle, lower-case; null until set. */
+  username: string | null;
+  role: 'user' | 'admin';
+  emailVerified: boolean;
   createdAt: Date;
   /** The session of the access token (absent while logging in). */
   sessionId?: number;
@@ -12,6 +16,11 @@ export interface AuthenticatedUser {
 /** What a protected route answers (401) to a request without a bearer token. */
 export const MISSING_TOKEN_DETAIL =
   'This route needs a bearer token: send the header "Authorization: Bearer <access_token>" with the access_token that POST /login returns.';
+
+/** What a route that writes posts, votes or comments answers (403) with REQUIRE_VERIFIED_EMAIL=true. */
+export const VERIFY_EMAIL_FIRST =
+  'Verify your e-mail address first: open the link in the mail sent to it (or ask for a new one with ' +
+  'POST /auth/verify-email/resend). Reading, logging in and the account routes work meanwhile.';
 
 /** Where a request comes from, as recorded with a session. */
 export interface ClientInfo {

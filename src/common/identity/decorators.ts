@@ -7,6 +7,14 @@ export const IS_PUBLIC = 'isPublic';
 /** Opens a route to callers without a token; every other route needs one. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
+export const NEEDS_VERIFIED_EMAIL = 'needsVerifiedEmail';
+
+/**
+ * A route that writes posts, votes or comments: with REQUIRE_VERIFIED_EMAIL=true, a
+ * caller whose e-mail address is not verified gets 403.
+ */
+export const VerifiedEmailRequired = () => SetMetadata(NEEDS_VERIFIED_EMAIL, true);
+
 /** The user Passport put on the request (from the token, or from the login form). */
 export const CurrentUser = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AuthenticatedUser =>

@@ -1,12 +1,23 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ID_PROPERTY, TIMESTAMP_PROPERTY } from '../../common/api-problem';
 import type { User } from '../user.entity';
+import { USERNAME_PROPERTY } from './username';
+
+/** What every view of a user shows. */
+type UserFields = Pick<User, 'id' | 'email' | 'username' | 'createdAt'>;
 
 /** A user as the API shows it: never a password or its hash. */
 @ApiSchema({ name: 'User' })
 export class UserResponseDto {
   @ApiProperty({ ...ID_PROPERTY, example: 1, description: 'The user id.' })
   id: number;
+
+  @ApiProperty({
+    ...USERNAME_PROPERTY,
+    nullable: true,
+    description: 'The handle, lower-case; null until the user sets one (PATCH /users/me).',
+  })
+  username: string | null;
 
   @ApiProperty({
     example: 'alice@example.com',
@@ -23,7 +34,24 @@ export class UserResponseDto {
   })
   created_at: string;
 
-  static from(user: Pick<User, 'id' | 'email' | 'createdAt'>): UserResponseDto {
-    return { id: user.id, email: user.email, created_at: user.createdAt.toISOString() };
+  static from(user: UserFields): UserResponseDto {
+    return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
+  }
+}
+
+/** The caller's own account: a user, with the role and whether the address is verified. */
+@ApiSchema({ name: 'Me' })
+export class MeResponseDto extends UserResponseDto {
+  @ApiProperty({ enum: ['user', 'admin'], example: 'user', description: 'What the account may do.' })
+  role: 'user' | 'admin';
+
+  @ApiProperty({
+    example: false,
+    description: 'Whether the link of the verification mail to the current address was opened.',
+  })
+  email_verified: boolean;
+
+  static fromAccount(user: UserFields & { role: 'user' | 'admin'; emailVerified: boolean }): MeResponseDto {
+    return { ...UserResponseDto.from(user), role: user.role, email_verified: user.emailVerified };
   }
 }

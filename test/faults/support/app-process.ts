@@ -206,6 +206,9 @@ export function appEnvironment(overrides: Record<string, string | undefined>): N
     LOG_FORMAT: 'json',
     LOGIN_MAX_ATTEMPTS_PER_CLIENT: '100000',
     RATE_LIMIT_MAX: '10000000',
+    // Production needs an SMTP server; nothing listens on port 1, so mails wait in the
+    // outbox (retried with backoff). The mail tests start a real one and pass its URL.
+    SMTP_URL: 'smtp://127.0.0.1:1',
     ...overrides,
   };
   for (const [name, value] of Object.entries(settings)) {

@@ -1,0 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsString, Matches } from 'class-validator';
+
+/** 3 to 30 ASCII letters, digits and `_`, starting with a letter (any case; stored lower-case). */
+export const USERNAME_PATTERN = /^[a-z][a-z0-9_]{2,29}$/;
+export const USERNAME_RULE = '3 to 30 ASCII letters, digits and _, starting with a letter';
+
+/** The OpenAPI description of a username field. */
+export const USERNAME_PROPERTY: ApiPropertyOptions = {
+  description: `The handle: ${USERNAME_RULE}; stored lower-case and unique, case-insensitively.`,
+  example: 'alice',
+  pattern: '^[A-Za-z][A-Za-z0-9_]{2,29}$',
+  minLength: 3,
+  maxLength: 30,
+};
+
+/** A username in a request body: checked, then lower-cased. */
+export function IsUsername(options: { required: boolean }): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ ...USERNAME_PROPERTY, required: options.required } as ApiPropertyOptions),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+    IsString({ message: 'username must be a string' }),
+    Matches(USERNAME_PATTERN, { message: `username must be ${USERNAME_RULE}` }),
+  );
+}
