@@ -15,7 +15,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 // The wire shapes of the API contract against the types generated from
 // openapi.json: `npm run lint` (tsc) fails as soon as the two drift apart.
-const userFields: Same<keyof User, 'id' | 'email' | 'created_at'> = true;
+const userFields: Same<keyof User, 'id' | 'username' | 'email' | 'created_at'> = true;
 const postFields: Same<
   keyof Post,
   'id' | 'title' | 'content' | 'published' | 'created_at' | 'owner_id' | 'owner' | 'votes'
@@ -55,7 +55,14 @@ describe('the typed client (client/, generated from openapi.json) against the ru
     expect(tokens.token_type).toBe('bearer');
 
     const me = await api.GET('/users/me', { headers: bearer(tokens) });
-    expect(me.data).toEqual({ id: registered.data?.id, email, created_at: registered.data?.created_at });
+    expect(me.data).toEqual({
+      id: registered.data?.id,
+      username: null,
+      email,
+      created_at: registered.data?.created_at,
+      role: 'user',
+      email_verified: false,
+    });
 
     const written = await api.POST('/posts', {
       headers: bearer(tokens),
@@ -76,7 +83,7 @@ describe('the typed client (client/, generated from openapi.json) against the ru
       published: true,
       created_at: expect.any(String),
       owner_id: me.data?.id,
-      owner: me.data,
+      owner: { id: me.data?.id, username: null, email, created_at: me.data?.created_at },
       votes: 1,
     });
 

@@ -11,7 +11,7 @@ interface PostBody {
   published: boolean;
   created_at: string;
   owner_id: number;
-  owner: { id: number; email: string; created_at: string };
+  owner: { id: number; username: string | null; email: string; created_at: string };
   votes: number;
 }
 
@@ -113,7 +113,7 @@ describe('Posts', () => {
         published: false,
         created_at: expect.stringMatching(ISO_TIMESTAMP),
         owner_id: alice.id,
-        owner: { id: alice.id, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
+        owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
       });
       expect(response.body.id).toBeGreaterThan(0);
@@ -140,7 +140,12 @@ describe('Posts', () => {
       const post = await createPost(bob, { title: 'Bob writes' });
 
       expect(post.owner_id).toBe(bob.id);
-      expect(post.owner).toEqual({ id: bob.id, email: bob.email, created_at: expect.stringMatching(ISO_TIMESTAMP) });
+      expect(post.owner).toEqual({
+        id: bob.id,
+        username: null,
+        email: bob.email,
+        created_at: expect.stringMatching(ISO_TIMESTAMP),
+      });
       expect((await postRow(post.id))?.owner_id).toBe(bob.id);
     });
 
@@ -282,7 +287,7 @@ describe('Posts', () => {
         published: true,
         created_at: created.created_at,
         owner_id: alice.id,
-        owner: { id: alice.id, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
+        owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
       });
     });
@@ -368,7 +373,7 @@ describe('Posts', () => {
           published: true,
           created_at: post.created_at,
           owner_id: alice.id,
-          owner: { id: alice.id, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
+          owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
           votes: 0,
         },
       ]);

@@ -22,8 +22,21 @@ const PUBLIC_OPERATIONS = [
   'POST /users',
   'POST /login',
   'POST /auth/refresh',
+  'POST /auth/verify-email',
+  'GET /auth/verify-email',
+  'POST /auth/password-reset',
+  'GET /auth/password-reset',
+  'POST /auth/password-reset/confirm',
+  'POST /auth/password-reset/page',
   'GET /health',
   'GET /health/ready',
+];
+/** The pages the links in mails open: their own outcomes (400, 422) are pages a person reads. */
+const PAGE_ERRORS = [
+  'GET /auth/verify-email 400',
+  'GET /auth/password-reset 400',
+  'POST /auth/password-reset/page 400',
+  'POST /auth/password-reset/page 422',
 ];
 
 function operationsOf(document: OpenApiDocument): [string, OpenApiOperation][] {
@@ -195,7 +208,8 @@ describe('Service routes', () => {
 
       expect(errorResponses.length).toBeGreaterThan(0);
       for (const { operation, types } of errorResponses) {
-        expect({ operation, types }).toEqual({ operation, types: ['application/problem+json'] });
+        const expected = PAGE_ERRORS.includes(operation) ? 'text/html' : 'application/problem+json';
+        expect({ operation, types }).toEqual({ operation, types: [expected] });
       }
     });
 

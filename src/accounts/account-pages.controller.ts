@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpException, Post, Query, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { RATE_LIMIT_HEADERS } from '../common/api-problem';
+import { ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { AcceptsFormBody } from '../common/form-body.guard';
 import { Public } from '../common/identity/decorators';
 import { passwordByteLength, PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../common/identity/password.validator';
@@ -51,7 +51,7 @@ export class AccountPagesController {
   @Public()
   @Get('verify-email')
   @ApiOperation({
-    operationId: 'page_verify_email',
+    operationId: 'accounts_verify_email_page',
     summary: 'The page of the verification link',
     description: 'An HTML page: verifies the address (as POST /auth/verify-email) and says the outcome in words.',
     security: [],
@@ -65,6 +65,7 @@ export class AccountPagesController {
     headers: RATE_LIMIT_HEADERS,
   })
   @ApiResponse({ status: 400, description: 'The link does not work.', content: HTML_PAGE, headers: RATE_LIMIT_HEADERS })
+  @ApiProblemResponses(429, 503)
   async verifyEmailPage(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
     const secret = tokenOf(token);
     if (!secret) {
@@ -84,7 +85,7 @@ export class AccountPagesController {
   @Public()
   @Get('password-reset')
   @ApiOperation({
-    operationId: 'page_password_reset',
+    operationId: 'accounts_password_reset_page',
     summary: 'The page of the password-reset link',
     description: 'An HTML page with a form for the new password (posted to POST /auth/password-reset/page).',
     security: [],
@@ -93,6 +94,7 @@ export class AccountPagesController {
   @ApiProduces('text/html')
   @ApiResponse({ status: 200, description: 'The form.', content: HTML_PAGE, headers: RATE_LIMIT_HEADERS })
   @ApiResponse({ status: 400, description: 'The link does not work.', content: HTML_PAGE, headers: RATE_LIMIT_HEADERS })
+  @ApiProblemResponses(429, 503)
   async passwordResetPage(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
     const secret = tokenOf(token);
     send(reply, secret && (await this.reset.isUsable(secret)) ? newPasswordFormPage(secret) : badResetLinkPage());
@@ -102,7 +104,7 @@ export class AccountPagesController {
   @AcceptsFormBody()
   @Post('password-reset/page')
   @ApiOperation({
-    operationId: 'page_password_reset_submit',
+    operationId: 'accounts_password_reset_form',
     summary: 'The form of the password-reset page',
     description:
       'What the page posts: `token`, `new_password` and `new_password_again` as a form. Answers an HTML page that ' +
@@ -119,6 +121,7 @@ export class AccountPagesController {
     content: HTML_PAGE,
     headers: RATE_LIMIT_HEADERS,
   })
+  @ApiProblemResponses(413, 415, 429, 503)
   async submitNewPassword(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const form = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const secret = tokenOf(form.token);

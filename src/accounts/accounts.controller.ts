@@ -23,7 +23,7 @@ export class AccountsController {
   @Post('verify-email')
   @HttpCode(204)
   @ApiOperation({
-    operationId: 'auth_verify_email',
+    operationId: 'accounts_verify_email',
     summary: 'Verify your e-mail address with the token of the mail',
     description: 'What the page of the link (GET /auth/verify-email?token=...) does, for a client of its own.',
     security: [],
@@ -43,9 +43,8 @@ export class AccountsController {
 
   @Post('verify-email/resend')
   @HttpCode(202)
-  @ApiBearerAuthRequired()
   @ApiOperation({
-    operationId: 'auth_resend_verification',
+    operationId: 'accounts_resend_verification',
     summary: 'Send the verification mail again',
     description: `No mail when the address is verified already. At most ${RESENDS_PER_HOUR} requests an hour per account.`,
   })
@@ -55,6 +54,8 @@ export class AccountsController {
     detail: `At most ${RESENDS_PER_HOUR} verification mails an hour can be asked for; try again in 3300 seconds.`,
     retryAfter: 3300,
   })
+  // Below the route's own 429, so that the request limit's example does not replace it.
+  @ApiBearerAuthRequired()
   async resendVerification(@CurrentUser() user: AuthenticatedUser): Promise<AcceptedDto> {
     await this.verification.resend(user);
     return { message: RESEND_MESSAGE };
@@ -64,7 +65,7 @@ export class AccountsController {
   @Post('password-reset')
   @HttpCode(202)
   @ApiOperation({
-    operationId: 'auth_request_password_reset',
+    operationId: 'accounts_request_password_reset',
     summary: 'Ask for a mail to reset a forgotten password',
     description:
       'The same answer, in the same time, whether an account uses the address or not. For an account, a mail with ' +
@@ -98,7 +99,7 @@ export class AccountsController {
   @Post('password-reset/confirm')
   @HttpCode(204)
   @ApiOperation({
-    operationId: 'auth_reset_password',
+    operationId: 'accounts_reset_password',
     summary: 'Set a new password with the token of the mail',
     description:
       'Every session of the account ends, the token is spent, and the address counts as verified. What the form of ' +

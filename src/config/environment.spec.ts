@@ -52,7 +52,45 @@ describe('validateEnvironment', () => {
   });
 
   it('accepts a production JWT_SECRET of 32 bytes', () => {
-    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32) }).JWT_SECRET).toBe('y'.repeat(32));
+    expect(
+      validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32), SMTP_URL: 'smtp://mail:25' }).JWT_SECRET,
+    ).toBe('y'.repeat(32));
+  });
+
+  it('refuses to start in production without an SMTP_URL', () => {
+    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32) })).toThrow(
+      /SMTP_URL must be set when NODE_ENV=production/,
+    );
+  });
+
+  it('needs no SMTP_URL outside production (mails go to the log)', () => {
+    expect(validateEnvironment({ NODE_ENV: 'development' }).SMTP_URL).toBeUndefined();
+  });
+
+  it.each(['http://mail:25', 'mail.example.com', 'smtp://'])('refuses the SMTP_URL %s', (url) => {
+    expect(() => validateEnvironment({ SMTP_URL: url })).toThrow(/SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
+  });
+
+  it.each(['smtp://user:pass@mail.example.com:587', 'smtps://mail.example.com'])('accepts the SMTP_URL %s', (url) => {
+    expect(validateEnvironment({ SMTP_URL: url }).SMTP_URL).toBe(url);
+  });
+
+  it.each(['ftp://x', 'https://posts.example.com?x=1', 'posts.example.com'])('refuses the PUBLIC_URL %s', (url) => {
+    expect(() => validateEnvironment({ PUBLIC_URL: url })).toThrow(/PUBLIC_URL/);
+  });
+
+  it.each(['Posts <no-reply@example.com>', 'a@b', 'nobody', 'x <y>'])('checks MAIL_FROM %s', (from) => {
+    const valid = from.includes('@');
+    if (valid) {
+      expect(validateEnvironment({ MAIL_FROM: from }).MAIL_FROM).toBe(from);
+    } else {
+      expect(() => validateEnvironment({ MAIL_FROM: from })).toThrow(/MAIL_FROM/);
+    }
+  });
+
+  it('reads REQUIRE_VERIFIED_EMAIL as true or false only', () => {
+    expect(validateEnvironment({ REQUIRE_VERIFIED_EMAIL: 'TRUE' }).REQUIRE_VERIFIED_EMAIL).toBe('true');
+    expect(() => validateEnvironment({ REQUIRE_VERIFIED_EMAIL: 'yes' })).toThrow(/REQUIRE_VERIFIED_EMAIL/);
   });
 
   it('names every bad variable at once', () => {

@@ -34,7 +34,27 @@ type HeaderObject = { $ref?: string; example?: unknown; schema?: { example?: unk
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Routes open without a token that still read the database (and so can answer 503). */
-const PUBLIC_DATABASE_ROUTES = ['POST /users', 'POST /login', 'POST /auth/refresh', 'GET /health', 'GET /health/ready'];
+const PUBLIC_DATABASE_ROUTES = [
+  'POST /users',
+  'POST /login',
+  'POST /auth/refresh',
+  'POST /auth/verify-email',
+  'POST /auth/password-reset',
+  'POST /auth/password-reset/confirm',
+  'GET /auth/verify-email',
+  'GET /auth/password-reset',
+  'POST /auth/password-reset/page',
+  'GET /health',
+  'GET /health/ready',
+];
+/** The pages a person opens from a mail: their own outcomes (400, 422) are HTML pages, not problem+json. */
+const PAGE_ROUTES = ['GET /auth/verify-email', 'GET /auth/password-reset', 'POST /auth/password-reset/page'];
+/** Routes whose 429 is a limit of their own, not the request limit: the start of its `detail`. */
+const OWN_LIMITS: Record<string, RegExp> = {
+  'POST /login': /^Too many failed logins/,
+  'POST /auth/password-reset': /^At most 5 password resets an hour/,
+  'POST /auth/verify-email/resend': /^At most 5 verification mails an hour/,
+};
 /** Routes open without a token that read nothing but the configuration. */
 const PUBLIC_STATIC_ROUTES = ['GET /'];
 
@@ -50,6 +70,11 @@ const SCHEMA_NAMES = [
   'Me',
   'AdminUser',
   'NewUser',
+  'AccountChanges',
+  'EmailVerification',
+  'PasswordResetRequest',
+  'PasswordReset',
+  'Accepted',
   'PasswordChange',
   'AccountDeletion',
   'Post',
@@ -138,6 +163,14 @@ describe('the OpenAPI document', () => {
       'DELETE /users/me': 'users_delete_me',
       'PUT /users/me/password': 'users_change_password',
       'GET /users/{id}': 'users_get',
+      'PATCH /users/me': 'users_update_me',
+      'POST /auth/verify-email': 'accounts_verify_email',
+      'POST /auth/verify-email/resend': 'accounts_resend_verification',
+      'POST /auth/password-reset': 'accounts_request_password_reset',
+      'POST /auth/password-reset/confirm': 'accounts_reset_password',
+      'GET /auth/verify-email': 'accounts_verify_email_page',
+      'GET /auth/password-reset': 'accounts_password_reset_page',
+      'POST /auth/password-reset/page': 'accounts_password_reset_form',
       'GET /posts': 'posts_list',
       'POST /posts': 'posts_create',
       'GET /posts/{id}': 'posts_get',
@@ -148,7 +181,7 @@ describe('the OpenAPI document', () => {
       'GET /health': 'health_check',
       'GET /health/ready': 'health_ready',
     });
-    expect(tags).toEqual(['service', 'users', 'auth', 'posts', 'votes', 'health']);
+    expect(tags).toEqual(['service', 'users', 'auth', 'accounts', 'posts', 'votes', 'health']);
     for (const [name, operation] of operations) {
       expect({ name, summary: Boolean(operation.summary), tags: operation.tags }).toEqual({
         name,
@@ -205,10 +238,17 @@ describe('the OpenAPI document', () => {
       'POST /vote',
       'PUT /users/me/password',
       'DELETE /users/me',
+      'PATCH /users/me',
+      'POST /auth/verify-email',
+      'POST /auth/password-reset',
+      'POST /auth/password-reset/confirm',
     ];
     const answers: [string, string][] = [
       ['POST /users', '201'],
       ['GET /users/me', '200'],
+      ['PATCH /users/me', '200'],
+      ['POST /auth/password-reset', '202'],
+      ['POST /auth/verify-email/resend', '202'],
       ['POST /login', '200'],
       ['GET /posts', '200'],
       ['GET /posts/{id}', '200'],
@@ -229,6 +269,10 @@ describe('the OpenAPI document', () => {
       'POST /vote': 'Vote',
       'PUT /users/me/password': 'PasswordChange',
       'DELETE /users/me': 'AccountDeletion',
+      'PATCH /users/me': 'AccountChanges',
+      'POST /auth/verify-email': 'EmailVerification',
+      'POST /auth/password-reset': 'PasswordResetRequest',
+      'POST /auth/password-reset/confirm': 'PasswordReset',
     });
     expect(
       Object.fromEntries(
@@ -236,7 +280,10 @@ describe('the OpenAPI document', () => {
       ),
     ).toEqual({
       'POST /users': 'User',
-      'GET /users/me': 'User',
+      'GET /users/me': 'Me',
+      'PATCH /users/me': 'Me',
+      'POST /auth/password-reset': 'Accepted',
+      'POST /auth/verify-email/resend': 'Accepted',
       'POST /login': 'Tokens',
       'GET /posts': 'Post',
       'GET /posts/{id}': 'Post',
@@ -256,6 +303,10 @@ describe('the OpenAPI document', () => {
     for (const [name, operation] of operations) {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => /^[45]/.test(code))) {
         const where = `${name} ${status}`;
+        if (PAGE_ROUTES.includes(name) && ['400', '422'].includes(status)) {
+          expect({ where, types: Object.keys(response.content ?? {}) }).toEqual({ where, types: ['text/html'] });
+          continue;
+        }
         expect({ where, types: Object.keys(response.content ?? {}) }).toEqual({
           where,
           types: ['application/problem+json'],
@@ -346,8 +397,8 @@ describe('the OpenAPI document', () => {
       expect({ name, detail: example?.detail }).toEqual({
         name,
         detail:
-          name === 'POST /login'
-            ? expect.stringMatching(/^Too many failed logins/)
+          name in OWN_LIMITS
+            ? expect.stringMatching(OWN_LIMITS[name])
             : 'Too many requests from your address; try again in 17 seconds.',
       });
       expect({ name, retryAfter }).toEqual({

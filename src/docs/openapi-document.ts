@@ -11,17 +11,24 @@ import { REQUEST_ID_HEADER } from '../entrance/request-id';
 /** The groups of /docs and /redoc, in the order a newcomer needs them. */
 const TAGS: [name: string, description: string][] = [
   ['service', 'The front door: the service, its version, and where its docs and health check are.'],
-  ['users', 'Register, read accounts, change your password, delete your account.'],
+  [
+    'users',
+    'Register, read accounts (by id or username), change your username, e-mail or password, delete your account.',
+  ],
   ['auth', 'Log in (OAuth2 password grant), refresh tokens, log out, list and end your sessions.'],
+  [
+    'accounts',
+    'Get back into an account: verify your e-mail address, reset a forgotten password, and the pages the links in the mails open.',
+  ],
   ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],
   ['votes', 'One vote per user and post: add it or take it back.'],
   ['health', 'Whether the service and its database answer, and whether this instance takes traffic.'],
 ];
 
 const DESCRIPTION = [
-  '**Getting a token.** Register with `POST /users`, then `POST /login` with your e-mail as `username` and your `password` (a form or JSON): it answers an `access_token` and a `refresh_token`.',
+  '**Getting a token.** Register with `POST /users`, then `POST /login` with your e-mail or username as `username` and your `password` (a form or JSON): it answers an `access_token` and a `refresh_token`.',
   '**Using it.** Send the header `Authorization: Bearer <access_token>` on every other route (Postman: Authorization, type "Bearer Token"); without it the answer is 401. When it expires, `POST /auth/refresh` with the `refresh_token` gives you new tokens.',
-  '**In [/docs](/docs).** Click **Authorize**, enter your e-mail as username and your password (leave client_id and client_secret empty): every "Try it out" then sends the token, and the login survives a reload until you click Logout.',
+  '**In [/docs](/docs).** Click **Authorize**, enter your e-mail (or username) as username and your password (leave client_id and client_secret empty): every "Try it out" then sends the token, and the login survives a reload until you click Logout.',
   '',
   'Every error is `application/problem+json` (RFC 9457) with a `detail` that says what to do next; a 422 lists each bad field in `errors`. The same document, read-only: [/redoc](/redoc); as JSON: [/openapi.json](/openapi.json).',
   `**Limits.** Each client address may send a number of requests per time window to the routes below (the health checks aside); the \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` headers say where you stand, and beyond it the answer is 429 with \`Retry-After\`. Every answer carries an \`${REQUEST_ID_HEADER}\` header (yours, when you send one): quote it when you report a problem.`,
@@ -42,7 +49,7 @@ function documentConfig(): Omit<OpenAPIObject, 'paths'> {
       {
         type: 'oauth2',
         description:
-          'Log in with your e-mail (as username) and password; client_id and client_secret stay empty. ' +
+          'Log in with your e-mail or username (as username) and password; client_id and client_secret stay empty. ' +
           'Then send `Authorization: Bearer <access_token>`. The access token is a JWT signed with HS256 that ' +
           'expires 30 minutes after the login (ACCESS_TOKEN_EXPIRE_MINUTES); renew it with the refresh token at ' +
           '`/auth/refresh`. Tokens follow the JSON Web Token Best Current Practices (RFC8725): only HS256 with ' +

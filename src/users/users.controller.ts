@@ -16,7 +16,14 @@ import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { MeResponseDto, UserResponseDto } from './dto/user-response.dto';
-import { TAKEN_DETAIL, UsersService, WRONG_CURRENT_PASSWORD, WRONG_PASSWORD_NOT_DELETED } from './users.service';
+import {
+  EMAIL_TAKEN,
+  EMAIL_TAKEN_MESSAGE,
+  TAKEN_DETAIL,
+  UsersService,
+  WRONG_CURRENT_PASSWORD,
+  WRONG_PASSWORD_NOT_DELETED,
+} from './users.service';
 
 @ApiTags('users')
 @Controller('users')
@@ -44,8 +51,8 @@ export class UsersController {
     400,
     {
       status: 409,
-      detail: TAKEN_DETAIL,
-      extensions: { errors: [{ field: 'username', message: 'username is already taken' }] },
+      detail: EMAIL_TAKEN,
+      extensions: { errors: [{ field: 'email', message: EMAIL_TAKEN_MESSAGE }] },
     },
     413,
     415,

@@ -16,7 +16,7 @@ import { User } from './user.entity';
 export const EMAIL_TAKEN =
   'An account with this email already exists: log in with POST /login, or register another email.';
 export const TAKEN_DETAIL = 'Another account already uses this: see "errors" for which field, and choose another.';
-const EMAIL_TAKEN_MESSAGE = 'email is already used by another account';
+export const EMAIL_TAKEN_MESSAGE = 'email is already used by another account';
 const USERNAME_TAKEN_MESSAGE = 'username is already taken';
 export const WRONG_CURRENT_PASSWORD =
   'The current password is wrong (or it has just been changed); nothing was changed.';

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ID_PROPERTY, TIMESTAMP_PROPERTY } from '../../common/api-problem';
 import type { User } from '../user.entity';
-import { USERNAME_PROPERTY } from './username';
 
 /** What every view of a user shows. */
 type UserFields = Pick<User, 'id' | 'email' | 'username' | 'createdAt'>;
@@ -13,9 +12,13 @@ export class UserResponseDto {
   id: number;
 
   @ApiProperty({
-    ...USERNAME_PROPERTY,
+    type: String,
     nullable: true,
     description: 'The handle, lower-case; null until the user sets one (PATCH /users/me).',
+    example: 'alice',
+    pattern: '^[a-z][a-z0-9_]{2,29}$',
+    minLength: 3,
+    maxLength: 30,
   })
   username: string | null;
 
