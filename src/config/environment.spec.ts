@@ -1,4 +1,6 @@
-import { validateEnvironment } from './environment';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnvironmentVariables, OPTIONAL_VARIABLES, validateEnvironment } from './environment';
 
 describe('validateEnvironment', () => {
   it('fills every default when the environment is empty', () => {
@@ -97,5 +99,20 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
       /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,
     );
+  });
+});
+
+describe('the documented settings', () => {
+  const root = join(__dirname, '..', '..');
+  const variables = [...Object.keys(new EnvironmentVariables()), ...OPTIONAL_VARIABLES];
+
+  it('lists every variable the service reads in .env.example', () => {
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    expect(variables.filter((name) => !new RegExp(`^${name}=`, 'm').test(example))).toEqual([]);
+  });
+
+  it("lists every variable the service reads in the README's configuration table", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(variables.filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
 });
