@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { AccountsModule } from './accounts/accounts.module';
+import { ActivityModule } from './activity/activity.module';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { FormBodyGuard } from './common/form-body.guard';
 import { ConfigurationModule } from './config/config.module';
@@ -45,8 +47,10 @@ export class AppModule {
         AuthModule,
         UsersModule,
         AccountsModule,
+        ActivityModule,
         PostsModule,
         VotesModule,
+        AdminModule,
         HealthModule,
       ],
       // Before the token check: a form sent to a JSON route is refused whoever sends it.

@@ -3,7 +3,8 @@ import { ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags 
 import type { FastifyReply } from 'fastify';
 import { ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { AcceptsFormBody } from '../common/form-body.guard';
-import { Public } from '../common/identity/decorators';
+import type { ClientInfo } from '../common/identity/authenticated-user';
+import { Client, Public } from '../common/identity/decorators';
 import { passwordByteLength, PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../common/identity/password.validator';
 import {
   badResetLinkPage,
@@ -66,13 +67,17 @@ export class AccountPagesController {
   })
   @ApiResponse({ status: 400, description: 'The link does not work.', content: HTML_PAGE, headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(429, 503)
-  async verifyEmailPage(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async verifyEmailPage(
+    @Query('token') token: unknown,
+    @Client() client: ClientInfo,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const secret = tokenOf(token);
     if (!secret) {
       return send(reply, emailNotVerifiedPage());
     }
     try {
-      await this.verification.verify(secret);
+      await this.verification.verify(secret, client);
     } catch (error) {
       if (isBadLink(error)) {
         return send(reply, emailNotVerifiedPage());
@@ -122,7 +127,11 @@ export class AccountPagesController {
     headers: RATE_LIMIT_HEADERS,
   })
   @ApiProblemResponses(413, 415, 429, 503)
-  async submitNewPassword(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async submitNewPassword(
+    @Body() body: unknown,
+    @Client() client: ClientInfo,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const form = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const secret = tokenOf(form.token);
     if (!secret) {
@@ -146,7 +155,7 @@ export class AccountPagesController {
       return send(reply, newPasswordFormPage(secret, 'The two passwords are not the same; type them again.'));
     }
     try {
-      await this.reset.confirm(secret, password);
+      await this.reset.confirm(secret, password, client);
     } catch (error) {
       if (isBadLink(error)) {
         return send(reply, badResetLinkPage());

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { CurrentUser, Public } from '../common/identity/decorators';
+import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
+import { Client, CurrentUser, Public } from '../common/identity/decorators';
 import { badLinkException } from './account-tokens';
 import { AcceptedDto, PasswordResetConfirmDto, PasswordResetRequestDto, VerifyEmailDto } from './dto/account.dto';
 import { EmailVerificationService, RESENDS_PER_HOUR } from './email-verification.service';
@@ -37,8 +37,8 @@ export class AccountsController {
     429,
     503,
   )
-  async verifyEmail(@Body() body: VerifyEmailDto): Promise<void> {
-    await this.verification.verify(body.token);
+  async verifyEmail(@Body() body: VerifyEmailDto, @Client() client: ClientInfo): Promise<void> {
+    await this.verification.verify(body.token, client);
   }
 
   @Post('verify-email/resend')
@@ -56,8 +56,8 @@ export class AccountsController {
   })
   // Below the route's own 429, so that the request limit's example does not replace it.
   @ApiBearerAuthRequired()
-  async resendVerification(@CurrentUser() user: AuthenticatedUser): Promise<AcceptedDto> {
-    await this.verification.resend(user);
+  async resendVerification(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<AcceptedDto> {
+    await this.verification.resend(user, client);
     return { message: RESEND_MESSAGE };
   }
 
@@ -90,8 +90,11 @@ export class AccountsController {
     },
     503,
   )
-  async requestPasswordReset(@Body() body: PasswordResetRequestDto): Promise<AcceptedDto> {
-    await this.reset.request(body.email);
+  async requestPasswordReset(
+    @Body() body: PasswordResetRequestDto,
+    @Client() client: ClientInfo,
+  ): Promise<AcceptedDto> {
+    await this.reset.request(body.email, client);
     return { message: RESET_REQUESTED_MESSAGE };
   }
 
@@ -118,7 +121,7 @@ export class AccountsController {
     429,
     503,
   )
-  async confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<void> {
-    await this.reset.confirm(body.token, body.new_password);
+  async confirmPasswordReset(@Body() body: PasswordResetConfirmDto, @Client() client: ClientInfo): Promise<void> {
+    await this.reset.confirm(body.token, body.new_password, client);
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActivityModule } from '../activity/activity.module';
 import { MailModule } from '../mail/mail.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AccountPagesController } from './account-pages.controller';
@@ -16,7 +17,7 @@ import { PasswordResetService } from './password-reset.service';
  * registrations and address changes.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([AccountToken, PasswordResetRequest]), MailModule, SessionsModule],
+  imports: [TypeOrmModule.forFeature([AccountToken, PasswordResetRequest]), MailModule, SessionsModule, ActivityModule],
   controllers: [AccountsController, AccountPagesController],
   providers: [AccountTokens, EmailVerificationService, PasswordResetService],
   exports: [EmailVerificationService],

@@ -2,7 +2,7 @@ import type { Statement } from '../database/sql';
 
 const TAKE_RESET_REQUESTS = `DELETE FROM password_reset_requests
        WHERE id IN (SELECT id FROM password_reset_requests ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING email`;
+       RETURNING email, ip, user_agent`;
 
 /**
  * Takes up to `limit` waiting password-reset requests, in the caller's transaction: SKIP

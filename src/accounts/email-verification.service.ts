@@ -3,7 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { ActivityService } from '../activity/activity.service';
+import {
+  type ActivityOrigin,
+  type AuthenticatedUser,
+  type ClientInfo,
+  originOf,
+} from '../common/identity/authenticated-user';
 import { accountGoneException } from '../common/problem';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { MailOutbox } from '../mail/mail-outbox';
@@ -24,6 +30,7 @@ export class EmailVerificationService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tokens: AccountTokens,
     private readonly outbox: MailOutbox,
+    private readonly activity: ActivityService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     counters: Counters,
   ) {
@@ -31,7 +38,7 @@ export class EmailVerificationService {
   }
 
   /** A new verification token for the address and its mail, in the caller's transaction (older links stop working). */
-  async sendVerification(manager: EntityManager, userId: number, email: string): Promise<void> {
+  async sendVerification(manager: EntityManager, userId: number, email: string, origin: ActivityOrigin): Promise<void> {
     const hours = this.config.emailVerificationTtlMs / 3_600_000;
     const token = await this.tokens.issue(manager, {
       userId,
@@ -41,12 +48,13 @@ export class EmailVerificationService {
     });
     const link = `${this.config.publicUrl}/auth/verify-email?token=${token}`;
     await this.outbox.enqueue(manager, verificationMail(email, link, hours));
+    await this.activity.record(manager, userId, 'email_verification_sent', origin);
   }
 
   /** The account's address changed (in the caller's transaction): links sent to the old one die, the new one gets a mail. */
-  async addressChanged(manager: EntityManager, userId: number, email: string): Promise<void> {
+  async addressChanged(manager: EntityManager, userId: number, email: string, origin: ActivityOrigin): Promise<void> {
     await this.tokens.spendAll(manager, userId, ['email_verification', 'password_reset']);
-    await this.sendVerification(manager, userId, email);
+    await this.sendVerification(manager, userId, email, origin);
   }
 
   /** Sends the mails just committed now rather than at the next poll. */
@@ -55,22 +63,25 @@ export class EmailVerificationService {
   }
 
   /** Spends the token and marks its address verified, if it is still the account's address. */
-  async verify(token: string): Promise<void> {
+  async verify(token: string, client: ClientInfo): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const spent = await this.tokens.spend(manager, token, 'email_verification');
       if (!spent) {
         throw badLinkException('email_verification');
       }
-      await manager.update(
+      const verified = await manager.update(
         User,
         { id: spent.userId, email: spent.email, emailVerifiedAt: IsNull() },
         { emailVerifiedAt: () => 'now()' },
       );
+      if (verified.affected) {
+        await this.activity.record(manager, spent.userId, 'email_verified', originOf(client));
+      }
     });
   }
 
   /** A new link for the caller's address: no mail when it is verified already; at most 5 requests an hour. */
-  async resend(caller: AuthenticatedUser): Promise<void> {
+  async resend(caller: AuthenticatedUser, client: ClientInfo): Promise<void> {
     await consumeOrRefuse(
       this.resends,
       createHash('sha256').update(String(caller.id)).digest('base64url'),
@@ -85,7 +96,7 @@ export class EmailVerificationService {
       if (user.emailVerifiedAt) {
         return false;
       }
-      await this.sendVerification(manager, user.id, user.email);
+      await this.sendVerification(manager, user.id, user.email, originOf(client, caller.sessionId));
       return true;
     });
     if (sent) {

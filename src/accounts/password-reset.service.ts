@@ -4,7 +4,9 @@ import { hash } from 'bcrypt';
 import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
+import { ActivityService } from '../activity/activity.service';
 import { BackgroundTask } from '../common/background-task';
+import { type ClientInfo, originOf } from '../common/identity/authenticated-user';
 import { AUTH_CONFIG, type AuthConfig, MAIL_CONFIG, type MailConfig } from '../config/configuration';
 import { MailOutbox } from '../mail/mail-outbox';
 import { consumeOrRefuse, Counters } from '../rate-limit/counters';
@@ -41,6 +43,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
     private readonly tokens: AccountTokens,
     private readonly outbox: MailOutbox,
     private readonly sessions: SessionsService,
+    private readonly activity: ActivityService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(MAIL_CONFIG) mailConfig: MailConfig,
     counters: Counters,
@@ -61,13 +64,17 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
     await this.worker.stop();
   }
 
-  async request(email: string): Promise<void> {
+  async request(email: string, client: ClientInfo): Promise<void> {
     await consumeOrRefuse(
       this.requestsPerAddress,
       createHash('sha256').update(email).digest('base64url'),
       `At most ${RESET_REQUESTS_PER_HOUR} password resets an hour can be asked for one address`,
     );
-    await this.dataSource.getRepository(PasswordResetRequest).insert({ email });
+    await this.dataSource.getRepository(PasswordResetRequest).insert({
+      email,
+      ip: client.ip?.slice(0, 64) ?? null,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+    });
     this.worker.kick();
   }
 
@@ -81,7 +88,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
    * check began before now starts no session), ends every session of the account, and
    * counts the address as verified (the mail reached it), in one transaction.
    */
-  async confirm(token: string, newPassword: string): Promise<void> {
+  async confirm(token: string, newPassword: string, client: ClientInfo): Promise<void> {
     // Before the costly hash: most bad tokens end here.
     if (!(await this.isUsable(token))) {
       throw badLinkException('password_reset');
@@ -102,6 +109,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
         },
       );
       await this.sessions.revokeAll(spent.userId, manager);
+      await this.activity.record(manager, spent.userId, 'password_reset', originOf(client));
     });
   }
 
@@ -113,8 +121,9 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
       taken = await this.dataSource.transaction(async (manager) => {
         const { text, values } = takeResetRequests(BATCH);
         // For a DELETE, TypeORM answers [rows, count].
-        const [requests] = (await manager.query(text, values)) as [{ email: string }[], number];
-        for (const { email } of requests) {
+        type Request = { email: string; ip: string | null; user_agent: string | null };
+        const [requests] = await manager.query<[Request[], number]>(text, values);
+        for (const { email, ip, user_agent: userAgent } of requests) {
           const user = await manager
             .getRepository(User)
             .createQueryBuilder('user')
@@ -129,6 +138,11 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
             });
             const link = `${this.config.publicUrl}/auth/password-reset?token=${secret}`;
             await this.outbox.enqueue(manager, passwordResetMail(user.email, link, minutes));
+            await this.activity.record(manager, user.id, 'password_reset_requested', {
+              ip,
+              userAgent,
+              sessionId: null,
+            });
           }
         }
         return requests.length;

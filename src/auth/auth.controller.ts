@@ -4,7 +4,7 @@ import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '
 import { AcceptsFormBody } from '../common/form-body.guard';
 import { invalidRefreshTokenException, REFRESH_TOKEN_JUST_SPENT } from '../sessions/sessions.service';
 import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
-import { AuthService, INVALID_CREDENTIALS } from './auth.service';
+import { ACCOUNT_DISABLED, AuthService, INVALID_CREDENTIALS } from './auth.service';
 import { Client, CurrentUser, Public } from '../common/identity/decorators';
 import { LoginDto, RefreshDto, TokenResponseDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';
@@ -39,6 +39,7 @@ export class AuthController {
   @ApiProblemResponses(
     400,
     { status: 401, detail: INVALID_CREDENTIALS },
+    { status: 403, detail: ACCOUNT_DISABLED },
     413,
     415,
     { status: 422, errors: [{ field: 'password', message: 'password is required' }] },
@@ -85,8 +86,8 @@ export class AuthController {
     429,
     503,
   )
-  refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
-    return this.auth.refresh(body.refresh_token);
+  refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.auth.refresh(body.refresh_token, client);
   }
 
   @Post('auth/logout')
@@ -100,7 +101,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'The session has ended.', headers: RATE_LIMIT_HEADERS })
   // No body is read, but a body that is sent must be JSON, and not too large.
   @ApiProblemResponses(400, 413, 415)
-  logOut(@CurrentUser() user: AuthenticatedUser): Promise<void> {
-    return this.auth.logOut(user);
+  logOut(@CurrentUser() user: AuthenticatedUser, @Client() client: ClientInfo): Promise<void> {
+    return this.auth.logOut(user, client);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ActivityModule } from '../activity/activity.module';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -14,6 +15,7 @@ import { LoginThrottleService } from './login-throttle.service';
 
 @Module({
   imports: [
+    ActivityModule,
     UsersModule,
     SessionsModule,
     PassportModule.register({ session: false }),

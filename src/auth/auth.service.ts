@@ -7,12 +7,20 @@ import { MAX_ID } from '../common/validation.pipe';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { RefreshedSession, SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
-import type { AccessTokenPayload, AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
+import {
+  type AccessTokenPayload,
+  type AuthenticatedUser,
+  type ClientInfo,
+  originOf,
+} from '../common/identity/authenticated-user';
+import { ActivityService } from '../activity/activity.service';
 import { TokenResponseDto } from './dto/login.dto';
 import { LoginThrottleService } from './login-throttle.service';
 import { passwordMatches } from '../common/identity/password.validator';
 
 export const INVALID_CREDENTIALS = 'Invalid credentials';
+export const ACCOUNT_DISABLED =
+  'This account is disabled by an administrator: it cannot log in. Ask the administrators of the service to enable it.';
 
 /** How far ahead of this clock another instance's may be when it signs a token (`iat`). */
 const CLOCK_SKEW_SECONDS = 60;
@@ -31,6 +39,7 @@ export class AuthService implements OnModuleInit {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
+    private readonly activity: ActivityService,
     private readonly jwt: JwtService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
@@ -45,15 +54,31 @@ export class AuthService implements OnModuleInit {
    * client's address. The failures count per account (the e-mail and the username of
    * one account share a count) or, for an unknown name, per name.
    */
-  async verifyCredentials(login: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
+  async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<AuthenticatedUser> {
+    const clientIp = client.ip ?? '';
     const user = await this.users.findForLogin(login);
     const account = user ? `user:${user.id}` : `name:${login.trim().toLowerCase()}`;
-    await this.throttle.beginAttempt(account, clientIp);
+    try {
+      await this.throttle.beginAttempt(account, clientIp);
+    } catch (refusal) {
+      if (user) {
+        await this.activity.record(undefined, user.id, 'login_blocked', originOf(client));
+      }
+      throw refusal;
+    }
     const matches = await passwordMatches(password, user?.passwordHash ?? this.dummyPasswordHash);
     if (!user || !matches) {
+      if (user) {
+        await this.activity.record(undefined, user.id, 'login_failed', originOf(client));
+      }
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
     await this.throttle.recordSuccess(account, clientIp);
+    if (user.disabledAt) {
+      // Only with the right password: a wrong one is the usual 401, so this tells nothing to a guesser.
+      await this.activity.record(undefined, user.id, 'login_blocked', originOf(client));
+      throw new ProblemException(HttpStatus.FORBIDDEN, ACCOUNT_DISABLED);
+    }
     return {
       id: user.id,
       email: user.email,
@@ -79,13 +104,13 @@ export class AuthService implements OnModuleInit {
   }
 
   /** Spends a refresh token for a new pair of tokens on the same session. */
-  async refresh(refreshToken: string): Promise<TokenResponseDto> {
-    return this.issueTokens(await this.sessions.rotate(refreshToken));
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenResponseDto> {
+    return this.issueTokens(await this.sessions.rotate(refreshToken, client));
   }
 
-  async logOut(user: AuthenticatedUser): Promise<void> {
+  async logOut(user: AuthenticatedUser, client: ClientInfo): Promise<void> {
     if (user.sessionId !== undefined) {
-      await this.sessions.revoke(user.id, user.sessionId);
+      await this.sessions.revoke(user.id, user.sessionId, 'logout', client);
     }
   }
 

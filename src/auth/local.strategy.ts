@@ -13,6 +13,9 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
   }
 
   validate(request: FastifyRequest, username: string, password: string): Promise<AuthenticatedUser> {
-    return this.auth.verifyCredentials(username, password, request.ip);
+    return this.auth.verifyCredentials(username, password, {
+      ip: request.ip ?? null,
+      userAgent: request.headers['user-agent'] ?? null,
+    });
   }
 }

@@ -93,6 +93,11 @@ function authSection(env: EnvironmentVariables) {
     /** The base of the links in mails, without a trailing slash. */
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'true',
+    /** Lower-case: the accounts of these addresses are admins. */
+    adminEmails: env.ADMIN_EMAILS.split(',')
+      .map((email) => email.trim().toLowerCase())
+      .filter(Boolean),
+    activityRetentionDays: env.ACTIVITY_RETENTION_DAYS,
     emailVerificationTtlMs: env.EMAIL_VERIFICATION_EXPIRE_HOURS * 3_600_000,
     passwordResetTtlMs: env.PASSWORD_RESET_EXPIRE_MINUTES * 60_000,
     login: {

@@ -55,7 +55,8 @@ describe('validateEnvironment', () => {
 
   it('accepts a production JWT_SECRET of 32 bytes', () => {
     expect(
-      validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32), SMTP_URL: 'smtp://mail:25' }).JWT_SECRET,
+      validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(32), SMTP_URL: 'smtp://mail:25' })
+        .JWT_SECRET,
     ).toBe('y'.repeat(32));
   });
 

@@ -196,6 +196,19 @@ export class EnvironmentVariables {
   @Max(3_600)
   MAIL_SEND_LEASE_SECONDS = 60;
 
+  /** E-mail addresses (comma-separated) whose accounts are admins: from registration, or from the next start. */
+  @Matches(/^(|[^\s,@]+@[^\s,@]+(\s*,\s*[^\s,@]+@[^\s,@]+)*)$/, {
+    message: 'ADMIN_EMAILS must be empty or a comma-separated list of e-mail addresses',
+  })
+  ADMIN_EMAILS = '';
+
+  /** How many days the security activity of an account is kept. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  ACTIVITY_RETENTION_DAYS = 90;
+
   /** true: writing posts, votes or comments needs a verified e-mail address (403 otherwise). */
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsIn(['true', 'false'])

@@ -13,7 +13,7 @@ const TAGS: [name: string, description: string][] = [
   ['service', 'The front door: the service, its version, and where its docs and health check are.'],
   [
     'users',
-    'Register, read accounts (by id or username), change your username, e-mail or password, delete your account.',
+    'Register, read accounts (by id or username), change your username, e-mail or password, read your security activity, delete your account.',
   ],
   ['auth', 'Log in (OAuth2 password grant), refresh tokens, log out, list and end your sessions.'],
   [
@@ -22,6 +22,7 @@ const TAGS: [name: string, description: string][] = [
   ],
   ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],
   ['votes', 'One vote per user and post: add it or take it back.'],
+  ['admin', 'For admins: list accounts, change their roles, disable and enable them.'],
   ['health', 'Whether the service and its database answer, and whether this instance takes traffic.'],
 ];
 

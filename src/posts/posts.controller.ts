@@ -143,13 +143,15 @@ export class PostsController {
   @PostIdParameter()
   @ApiOperation({
     operationId: 'posts_delete',
-    summary: 'Delete your post and its votes',
-    description: 'Only the owner may; others get 403.',
+    summary: 'Delete your post and its votes (admins: any post)',
+    description:
+      "The owner may, and so may an admin (for a post they can see); others get 403. An admin's deletion shows in " +
+      "the owner's activity as `post_removed_by_admin`.",
   })
   @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, 403, 404, 413, 415, 422)
   remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
-    return this.posts.remove(user.id, id);
+    return this.posts.remove(user, id);
   }
 }
 

@@ -1,3 +1,6 @@
+import { ActivityService } from '../activity/activity.service';
+import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
+import { escapeLikePattern } from '../common/like-pattern';
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -18,11 +21,6 @@ export interface PostPage {
   nextCursor?: string;
 }
 
-/** `%`, `_` and `\` match themselves in the search, not as LIKE wildcards. */
-export function escapeLikePattern(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
-
 @Injectable()
 export class PostsService {
   /**
@@ -36,6 +34,7 @@ export class PostsService {
   constructor(
     @InjectRepository(PostEntity) private readonly posts: Repository<PostEntity>,
     private readonly sql: Sql,
+    private readonly activity: ActivityService,
     @Inject(DATABASE_CONFIG) database: DatabaseConfig,
   ) {
     this.expensiveListLane = pLimit(Math.max(1, Math.floor(database.poolSize / 2)));
@@ -119,10 +118,30 @@ export class PostsService {
     return this.findVisible(callerId, id);
   }
 
-  async remove(callerId: number, id: number): Promise<void> {
-    await this.assertOwner(callerId, id);
-    // The votes go with it (ON DELETE CASCADE).
-    await this.posts.delete({ id });
+  /**
+   * Deletes the post and its votes (ON DELETE CASCADE): its owner may, and so may an admin
+   * (a post they can see: another user's draft stays invisible, 404). An admin's deletion
+   * is recorded in the owner's activity, in the same transaction.
+   */
+  async remove(caller: Pick<AuthenticatedUser, 'id' | 'role'>, id: number): Promise<void> {
+    const post = await this.posts.findOne({ where: { id }, select: { id: true, ownerId: true, published: true } });
+    if (!post || (!post.published && post.ownerId !== caller.id)) {
+      throw postNotFound(id);
+    }
+    if (post.ownerId === caller.id) {
+      await this.posts.delete({ id });
+      return;
+    }
+    if (caller.role !== 'admin') {
+      throw new ForbiddenException(`Only the owner of post ${id} (or an admin) may delete it.`);
+    }
+    await this.posts.manager.transaction(async (manager) => {
+      const deleted = await manager.delete(PostEntity, { id });
+      if (!deleted.affected) {
+        throw postNotFound(id);
+      }
+      await this.activity.record(manager, post.ownerId, 'post_removed_by_admin', BY_AN_ADMIN);
+    });
   }
 
   /** 404 when the caller cannot see the post, 403 when they see it but do not own it. */

@@ -3,8 +3,8 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } 
 import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { SessionsService } from './sessions.service';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { CurrentUser } from '../common/identity/decorators';
+import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
+import { Client, CurrentUser } from '../common/identity/decorators';
 import { SessionResponseDto } from './dto/session-response.dto';
 
 @ApiTags('auth')
@@ -49,8 +49,12 @@ export class SessionsController {
     415,
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
-  async revoke(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
-    if (!(await this.sessions.revoke(user.id, id))) {
+  async revoke(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    if (!(await this.sessions.revoke(user.id, id, id === user.sessionId ? 'logout' : 'session_ended', client))) {
       throw new NotFoundException(`You have no live session with id ${id}; GET /auth/sessions lists them.`);
     }
   }

@@ -8,7 +8,13 @@ import { hashSecretToken, newSecretToken } from '../common/identity/secret-token
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
 import { Session } from './session.entity';
-import { findLiveSessionUser, insertSessionForCurrentCredentials, type SessionUserRow } from './sessions.queries';
+import {
+  endSession,
+  findLiveSessionUser,
+  insertSessionForCurrentCredentials,
+  revokeReusedSession,
+  type SessionUserRow,
+} from './sessions.queries';
 
 export interface RefreshedSession {
   sessionId: number;
@@ -68,7 +74,7 @@ export class SessionsService {
    * already spent is taken as stolen and its session is revoked, unless it was spent
    * within the grace window: then another tab or a retry lost the race (409).
    */
-  async rotate(refreshToken: string): Promise<RefreshedSession> {
+  async rotate(refreshToken: string, client: ClientInfo): Promise<RefreshedSession> {
     const presented = hashRefreshToken(refreshToken);
     const next = newRefreshToken();
     const rotated = await this.sessions
@@ -91,19 +97,14 @@ export class SessionsService {
       return { sessionId: row.id, userId: row.user_id, refreshToken: next };
     }
     const graceSeconds = this.config.refreshReuseGraceSeconds;
-    const reused = await this.sessions
-      .createQueryBuilder()
-      .update(Session)
-      .set({ revokedAt: () => 'now()' })
-      .where('previous_refresh_token_hash = :presented', { presented })
-      .andWhere('revoked_at IS NULL')
-      .andWhere('(rotated_at IS NULL OR rotated_at <= now() - make_interval(secs => :graceSeconds))', { graceSeconds })
-      .returning(['id'])
-      .execute();
-    if (reused.affected) {
-      this.logger.warn(
-        `A spent refresh token was presented again: session ${(reused.raw as { id: number }[])[0].id} revoked`,
-      );
+    const reused = await this.sql.rows<{ id: number }>(
+      revokeReusedSession(presented, graceSeconds, {
+        ip: client.ip?.slice(0, 64) ?? null,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+      }),
+    );
+    if (reused.length > 0) {
+      this.logger.warn(`A spent refresh token was presented again: session ${reused[0].id} revoked`);
       throw invalidRefreshTokenException();
     }
     const justSpent = await this.sessions.exists({
@@ -139,13 +140,20 @@ export class SessionsService {
     });
   }
 
-  /** Ends one of the user's live sessions; false when there is no such session. */
-  async revoke(userId: number, sessionId: number): Promise<boolean> {
-    const result = await this.sessions.update(
-      { id: sessionId, userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      { revokedAt: () => 'now()' },
+  /** Ends one of the user's live sessions and records why; false when there is no such session. */
+  async revoke(
+    userId: number,
+    sessionId: number,
+    why: 'logout' | 'session_ended',
+    client: ClientInfo,
+  ): Promise<boolean> {
+    const ended = await this.sql.rows(
+      endSession(sessionId, userId, why, {
+        ip: client.ip?.slice(0, 64) ?? null,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+      }),
     );
-    return Boolean(result.affected);
+    return ended.length > 0;
   }
 
   /** Ends every session of the user but one (after a password change), in the caller's transaction. */

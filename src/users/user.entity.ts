@@ -24,8 +24,13 @@ export class User {
   @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
   emailVerifiedAt: Date | null;
 
+  @Index('users_role_idx')
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role: UserRole;
+
+  /** Set by an admin: the account cannot log in and has no session. */
+  @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
 
   @Column({ name: 'password_hash', type: 'varchar', length: 100, select: false })
   passwordHash: string;

@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
-import { CurrentUser, Public } from '../common/identity/decorators';
+import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
+import { Client, CurrentUser, Public } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -60,8 +60,12 @@ export class UsersController {
     429,
     503,
   )
-  async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponseDto> {
-    const user = await this.users.register(body);
+  async create(
+    @Body() body: CreateUserDto,
+    @Client() client: ClientInfo,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponseDto> {
+    const user = await this.users.register(body, client);
     reply.header('Location', `/users/${user.id}`);
     return UserResponseDto.from(user);
   }
@@ -103,8 +107,12 @@ export class UsersController {
       errors: [{ field: 'current_password', message: 'current_password is required to change the e-mail address' }],
     },
   )
-  async updateMe(@CurrentUser() caller: AuthenticatedUser, @Body() body: UpdateMeDto): Promise<MeResponseDto> {
-    const user = await this.users.update(caller, body);
+  async updateMe(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Body() body: UpdateMeDto,
+    @Client() client: ClientInfo,
+  ): Promise<MeResponseDto> {
+    const user = await this.users.update(caller, body, client);
     return MeResponseDto.fromAccount({ ...user, emailVerified: user.emailVerifiedAt !== null });
   }
 
@@ -121,8 +129,12 @@ export class UsersController {
     status: 422,
     errors: [{ field: 'new_password', message: 'new_password must be 8 to 72 bytes of UTF-8 (it is 5 bytes)' }],
   })
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangePasswordDto): Promise<void> {
-    return this.users.changePassword(user, body.current_password, body.new_password);
+  changePassword(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: ChangePasswordDto,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    return this.users.changePassword(user, body.current_password, body.new_password, client);
   }
 
   @Delete('me')

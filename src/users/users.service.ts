@@ -1,10 +1,18 @@
-import { ForbiddenException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NotFoundException,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { accountGoneException, type FieldError, ProblemException, ValidationProblemException } from '../common/problem';
 import { hash } from 'bcrypt';
 import { Repository } from 'typeorm';
 import { EmailVerificationService } from '../accounts/email-verification.service';
-import type { AuthenticatedUser } from '../common/identity/authenticated-user';
+import { type AuthenticatedUser, type ClientInfo, originOf } from '../common/identity/authenticated-user';
+import { ActivityService } from '../activity/activity.service';
 import { passwordMatches } from '../common/identity/password.validator';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
@@ -23,11 +31,12 @@ export const WRONG_CURRENT_PASSWORD =
 export const WRONG_PASSWORD_NOT_DELETED = 'The password is wrong; the account was not deleted.';
 
 @Injectable()
-export class UsersService {
+export class UsersService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly sessions: SessionsService,
     private readonly verification: EmailVerificationService,
+    private readonly activity: ActivityService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
@@ -35,17 +44,31 @@ export class UsersService {
    * A new account and, in the same transaction, the token and the mail that verify its
    * address: the mail exists exactly when the account does.
    */
-  async register({ email, username, password }: CreateUserDto): Promise<User> {
+  async register({ email, username, password }: CreateUserDto, client: ClientInfo): Promise<User> {
     const passwordHash = await hash(password, this.config.bcryptRounds);
-    const user = this.users.create({ email, username: username ?? null, passwordHash });
+    const role = this.config.adminEmails.includes(email) ? 'admin' : 'user';
+    const user = this.users.create({ email, username: username ?? null, passwordHash, role });
     await this.whileUnique({ email, username }, () =>
       this.users.manager.transaction(async (manager) => {
         await manager.insert(User, user); // fills id, createdAt and the defaults from RETURNING
-        await this.verification.sendVerification(manager, user.id, user.email);
+        await this.verification.sendVerification(manager, user.id, user.email, originOf(client));
       }),
     );
     this.verification.mailNow();
     return user;
+  }
+
+  /** ADMIN_EMAILS: the accounts of these addresses are admins from this start on. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.adminEmails.length > 0) {
+      await this.users
+        .createQueryBuilder()
+        .update(User)
+        .set({ role: 'admin' })
+        .where('lower(email) IN (:...emails)', { emails: this.config.adminEmails })
+        .andWhere("role <> 'admin'")
+        .execute();
+    }
   }
 
   findById(id: number): Promise<User | null> {
@@ -89,7 +112,8 @@ export class UsersService {
    * current password, counts as unverified, spends the tokens sent to the old one, and
    * gets a verification mail, all in one transaction.
    */
-  async update(caller: AuthenticatedUser, changes: UpdateMeDto): Promise<User> {
+  async update(caller: AuthenticatedUser, changes: UpdateMeDto, client: ClientInfo): Promise<User> {
+    const origin = originOf(client, caller.sessionId);
     const email = changes.email !== undefined && changes.email !== caller.email ? changes.email : undefined;
     let version: number | undefined;
     if (email !== undefined || changes.current_password !== undefined) {
@@ -122,8 +146,12 @@ export class UsersService {
               : accountGoneException();
           }
         }
+        if (username !== undefined && username !== caller.username) {
+          await this.activity.record(manager, caller.id, 'username_changed', origin);
+        }
         if (email !== undefined) {
-          await this.verification.addressChanged(manager, caller.id, email);
+          await this.activity.record(manager, caller.id, 'email_changed', origin);
+          await this.verification.addressChanged(manager, caller.id, email, origin);
         }
       }),
     );
@@ -192,7 +220,12 @@ export class UsersService {
    * against: of two concurrent changes with the same current password, one wins and the
    * other finds the version moved on (403), so no new password is silently lost.
    */
-  async changePassword(user: AuthenticatedUser, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    user: AuthenticatedUser,
+    currentPassword: string,
+    newPassword: string,
+    client: ClientInfo,
+  ): Promise<void> {
     const version = await this.assertPassword(user.id, currentPassword, WRONG_CURRENT_PASSWORD);
     const passwordHash = await hash(newPassword, this.config.bcryptRounds);
     await this.users.manager.transaction(async (manager) => {
@@ -207,6 +240,7 @@ export class UsersService {
           : accountGoneException();
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
+      await this.activity.record(manager, user.id, 'password_changed', originOf(client, user.sessionId));
     });
   }
 

@@ -28,6 +28,24 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
+/**
+ * Where an account's activity event comes from: the request of the account's owner (its
+ * address, user agent and session), or nothing of the kind when an admin acted.
+ */
+export interface ActivityOrigin {
+  ip: string | null;
+  userAgent: string | null;
+  sessionId: number | null;
+}
+
+/** The origin of something the caller does in this request. */
+export function originOf(client: ClientInfo, sessionId?: number | null): ActivityOrigin {
+  return { ip: client.ip, userAgent: client.userAgent, sessionId: sessionId ?? null };
+}
+
+/** The origin of something an admin does to another account: none is shown to its owner. */
+export const BY_AN_ADMIN: ActivityOrigin = { ip: null, userAgent: null, sessionId: null };
+
 /** The claims of an access token. */
 export interface AccessTokenPayload {
   sub: string;

@@ -1,4 +1,4 @@
-import { escapeLikePattern } from './posts.service';
+import { escapeLikePattern } from './like-pattern';
 
 describe('escapeLikePattern', () => {
   it('escapes the LIKE wildcards and the escape character', () => {

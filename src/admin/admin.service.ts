@@ -1,0 +1,113 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, type EntityManager, Repository } from 'typeorm';
+import { ActivityService } from '../activity/activity.service';
+import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
+import { escapeLikePattern } from '../common/like-pattern';
+import { SessionsService } from '../sessions/sessions.service';
+import { User, type UserRole } from '../users/user.entity';
+
+export const LAST_ADMIN =
+  'This is the last admin: promote another account to admin first, so that someone can still manage the service.';
+export const NOT_YOURSELF = 'You cannot disable your own account; another admin can.';
+
+function noSuchUser(id: number): NotFoundException {
+  return new NotFoundException(`There is no user with id ${id}; GET /admin/users lists them.`);
+}
+
+/** What admins do to accounts: list them, change roles, disable and enable them. */
+@Injectable()
+export class AdminService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sessions: SessionsService,
+    private readonly activity: ActivityService,
+  ) {}
+
+  /** A page of users, newest first, after the user `beforeId`; `search` in the e-mail or the username. */
+  list(limit: number, search: string, beforeId?: string): Promise<User[]> {
+    const query = this.users.createQueryBuilder('user').orderBy('user.id', 'DESC').take(limit);
+    if (beforeId !== undefined) {
+      query.andWhere('user.id < :beforeId', { beforeId });
+    }
+    if (search) {
+      const pattern = `%${escapeLikePattern(search.toLowerCase())}%`;
+      query.andWhere(
+        new Brackets((match) =>
+          match
+            .where("lower(user.email) LIKE :pattern ESCAPE '\\'", { pattern })
+            .orWhere("user.username LIKE :pattern ESCAPE '\\'", { pattern }),
+        ),
+      );
+    }
+    return query.getMany();
+  }
+
+  /**
+   * Sets the role. The admins' rows are locked first, so that two admins demoting each
+   * other at once take turns and the second finds itself the last (409).
+   */
+  changeRole(id: number, role: UserRole): Promise<User> {
+    return this.users.manager.transaction(async (manager) => {
+      const admins = await manager
+        .createQueryBuilder(User, 'user')
+        .select('user.id')
+        .where("user.role = 'admin'")
+        .orderBy('user.id')
+        .setLock('pessimistic_write')
+        .getMany();
+      const user = await this.lockUser(manager, id);
+      if (user.role === role) {
+        return user;
+      }
+      if (role === 'user' && admins.length <= 1) {
+        throw new ConflictException(LAST_ADMIN);
+      }
+      await manager.update(User, { id }, { role });
+      await this.activity.record(manager, id, 'role_changed', BY_AN_ADMIN);
+      return { ...user, role };
+    });
+  }
+
+  /**
+   * Disables the account: its credentials change (a login in flight starts no session),
+   * every session ends, and its tokens give 401 from the next request on, on every
+   * instance (the token check reads the session and the account in the database).
+   */
+  disable(admin: AuthenticatedUser, id: number): Promise<User> {
+    if (admin.id === id) {
+      throw new ConflictException(NOT_YOURSELF);
+    }
+    return this.users.manager.transaction(async (manager) => {
+      const user = await this.lockUser(manager, id);
+      if (user.disabledAt) {
+        return user;
+      }
+      const disabledAt = new Date();
+      await manager.update(User, { id }, { disabledAt, credentialVersion: () => 'credential_version + 1' });
+      await this.sessions.revokeAll(id, manager);
+      await this.activity.record(manager, id, 'account_disabled', BY_AN_ADMIN);
+      return { ...user, disabledAt };
+    });
+  }
+
+  enable(id: number): Promise<User> {
+    return this.users.manager.transaction(async (manager) => {
+      const user = await this.lockUser(manager, id);
+      if (!user.disabledAt) {
+        return user;
+      }
+      await manager.update(User, { id }, { disabledAt: null });
+      await this.activity.record(manager, id, 'account_enabled', BY_AN_ADMIN);
+      return { ...user, disabledAt: null };
+    });
+  }
+
+  private async lockUser(manager: EntityManager, id: number): Promise<User> {
+    const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!user) {
+      throw noSuchUser(id);
+    }
+    return user;
+  }
+}
