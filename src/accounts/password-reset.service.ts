@@ -113,7 +113,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
       taken = await this.dataSource.transaction(async (manager) => {
         const { text, values } = takeResetRequests(BATCH);
         // For a DELETE, TypeORM answers [rows, count].
-        const [requests] = (await manager.query(text, values)) as [{ email: string }[], number];
+        const [requests] = await manager.query<[{ email: string }[], number]>(text, values);
         for (const { email } of requests) {
           const user = await manager
             .getRepository(User)

@@ -207,6 +207,7 @@ export class UsersService {
           : accountGoneException();
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
+      await this.verification.passwordChanged(manager, user.id);
     });
   }
 
