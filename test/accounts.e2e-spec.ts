@@ -86,7 +86,11 @@ interface Account extends TestSession {
 /** Registers through the API (with a username when given) and logs in with the e-mail. */
 async function createAccount(app: TestApp, options: { email?: string; username?: string } = {}): Promise<Account> {
   const email = options.email ?? uniqueEmail();
-  const body = { email, password: TEST_PASSWORD, ...(options.username === undefined ? {} : { username: options.username }) };
+  const body = {
+    email,
+    password: TEST_PASSWORD,
+    ...(options.username === undefined ? {} : { username: options.username }),
+  };
   const created = await app.http().post('/users').send(body);
   expect(created.status).toBe(201);
   return {
@@ -199,8 +203,7 @@ describe('Accounts', () => {
 
     const register = (body: object) => t.http().post('/users').send(body);
     const me = (auth: { Authorization: string }) => t.http().get('/users/me').set(auth);
-    const patchMe = (auth: { Authorization: string }, body: object) =>
-      t.http().patch('/users/me').set(auth).send(body);
+    const patchMe = (auth: { Authorization: string }, body: object) => t.http().patch('/users/me').set(auth).send(body);
     const login = (username: string, password = TEST_PASSWORD) =>
       t.http().post('/login').type('form').send({ username, password });
     const verify = (token: string) => t.http().post('/auth/verify-email').send({ token });
@@ -273,7 +276,11 @@ describe('Accounts', () => {
         const username = uniqueUsername('taken');
         await createAccount(t, { username });
         const before = await snapshotAccounts(t);
-        const response = await register({ email: uniqueEmail(), username: username.toUpperCase(), password: TEST_PASSWORD });
+        const response = await register({
+          email: uniqueEmail(),
+          username: username.toUpperCase(),
+          password: TEST_PASSWORD,
+        });
         expectFieldErrors(response, 409, ['username']);
         expect(await snapshotAccounts(t)).toEqual(before);
       });
@@ -414,7 +421,13 @@ describe('Accounts', () => {
 
       it('answers 404 problem+json for a username no user has', async () => {
         const reader = await createAccount(t);
-        expectProblem(await t.http().get(`/users/${uniqueUsername('ghost')}`).set(reader.auth), 404);
+        expectProblem(
+          await t
+            .http()
+            .get(`/users/${uniqueUsername('ghost')}`)
+            .set(reader.auth),
+          404,
+        );
       });
 
       it('still answers an id with the User', async () => {
@@ -539,9 +552,34 @@ describe('Accounts', () => {
         await verificationToken(newEmail);
         expectProblem(await verify(oldVerification), 400);
         expectProblem(await confirmReset(oldReset), 400);
-        await login(account.email.replace(/^/, '')).expect(401);
+        expectProblem(await login(account.email), 401);
         await login(newEmail).expect(200);
-        await login(newEmail, NEW_PASSWORD).expect(401);
+      });
+
+      it("answers 409 naming email when the new e-mail is another account's (any case), and changes nothing", async () => {
+        const other = await createAccount(t);
+        const account = await createAccount(t);
+        const before = await snapshotAccounts(t);
+        const response = await patchMe(account.auth, {
+          email: other.email.toUpperCase(),
+          current_password: TEST_PASSWORD,
+        });
+        expectFieldErrors(response, 409, ['email']);
+        expect(await snapshotAccounts(t)).toEqual(before);
+        expect((await me(account.auth).expect(200)).body.email).toBe(account.email);
+      });
+
+      it('sends no password-reset mail to the address an account has left', async () => {
+        const account = await createAccount(t);
+        const newEmail = uniqueEmail('left');
+        await patchMe(account.auth, { email: newEmail, current_password: TEST_PASSWORD }).expect(200);
+        await verificationToken(newEmail);
+        // The old address first: once the new one's reset mail is here, the old one has had its turn.
+        await requestReset(account.email).expect(202);
+        await requestReset(newEmail).expect(202);
+        await resetToken(newEmail);
+        expect(smtp.mailsTo(account.email).filter((mail) => mail.text.includes(RESET_LINK))).toEqual([]);
+        expect(await outboxRowsTo(t, account.email)).toBe(1);
       });
 
       it.each([
@@ -708,7 +746,7 @@ describe('Accounts', () => {
         expect((await me(session.auth).expect(200)).body.email_verified).toBe(true);
       });
 
-      it("ends every earlier session: their access tokens and refresh tokens give 401", async () => {
+      it('ends every earlier session: their access tokens and refresh tokens give 401', async () => {
         const account = await createAccount(t);
         const second = await logIn(t, account.email);
         const third = await logIn(t, account.email);
@@ -744,6 +782,20 @@ describe('Accounts', () => {
         );
         expectProblem(await confirmReset(token), 400);
         await login(account.email).expect(200);
+      });
+
+      it('takes no token of the other purpose: a verification token cannot reset, a reset token cannot verify', async () => {
+        const account = await createAccount(t);
+        const verification = await verificationToken(account.email);
+        await requestReset(account.email).expect(202);
+        const reset = await resetToken(account.email);
+        expectProblem(await confirmReset(verification), 400);
+        expectProblem(await verify(reset), 400);
+        await login(account.email).expect(200);
+        expect((await me(account.auth).expect(200)).body.email_verified).toBe(false);
+        // Both still work for what they are.
+        await verify(verification).expect(204);
+        await confirmReset(reset).expect(204);
       });
 
       it('a newer request spends the older link', async () => {
@@ -853,7 +905,12 @@ describe('Accounts', () => {
     let t: TestApp;
 
     beforeAll(async () => {
-      t = await createTestApp({ LOGIN_MAX_FAILURES: '3', SMTP_URL: smtp.url, PUBLIC_URL, MAIL_POLL_INTERVAL_MS: '100' });
+      t = await createTestApp({
+        LOGIN_MAX_FAILURES: '3',
+        SMTP_URL: smtp.url,
+        PUBLIC_URL,
+        MAIL_POLL_INTERVAL_MS: '100',
+      });
     });
 
     afterAll(async () => {
@@ -960,11 +1017,7 @@ describe('Accounts', () => {
         .send({ token: await verificationToken(account.email) })
         .expect(204);
       // The same access token: whether the address is verified is read at each request.
-      const created = await t
-        .http()
-        .post('/posts')
-        .set(account.auth)
-        .send({ title: 'Verified now', content: 'Text' });
+      const created = await t.http().post('/posts').set(account.auth).send({ title: 'Verified now', content: 'Text' });
       expect(created.status).toBe(201);
       await t.http().patch(`/posts/${created.body.id}`).set(account.auth).send({ title: 'Changed' }).expect(200);
       await t

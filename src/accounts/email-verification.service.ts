@@ -57,6 +57,11 @@ export class EmailVerificationService {
     await this.sendVerification(manager, userId, email, origin);
   }
 
+  /** The password changed (in the caller's transaction): reset links sent before stop working. */
+  async passwordChanged(manager: EntityManager, userId: number): Promise<void> {
+    await this.tokens.spendAll(manager, userId, ['password_reset']);
+  }
+
   /** Sends the mails just committed now rather than at the next poll. */
   mailNow(): void {
     this.outbox.kick();

@@ -240,6 +240,7 @@ export class UsersService implements OnApplicationBootstrap {
           : accountGoneException();
       }
       await this.sessions.revokeAllExcept(user.id, user.sessionId ?? 0, manager);
+      await this.verification.passwordChanged(manager, user.id);
       await this.activity.record(manager, user.id, 'password_changed', originOf(client, user.sessionId));
     });
   }
