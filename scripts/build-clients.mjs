@@ -111,6 +111,17 @@ const WALKTHROUGH = [
     },
   },
   {
+    name: 'activity',
+    title: 'See the security activity of your account',
+    operationId: 'users_activity',
+    about: 'Newest first: the login above is there, with its address, user agent and session.',
+    query: { limit: '5' },
+    checks: {
+      postman: ["pm.expect(body[0].type, 'the newest event').to.eql('login');"],
+      http: ["js response.parsedBody[0].type == login"],
+    },
+  },
+  {
     name: 'reset',
     title: 'Ask for a password-reset mail',
     operationId: 'accounts_request_password_reset',

@@ -75,6 +75,7 @@ const SCHEMA_NAMES = [
   'PasswordResetRequest',
   'PasswordReset',
   'Accepted',
+  'RoleChange',
   'PasswordChange',
   'AccountDeletion',
   'Post',
@@ -164,6 +165,11 @@ describe('the OpenAPI document', () => {
       'PUT /users/me/password': 'users_change_password',
       'GET /users/{id}': 'users_get',
       'PATCH /users/me': 'users_update_me',
+      'GET /users/me/activity': 'users_activity',
+      'GET /admin/users': 'admin_users_list',
+      'PUT /admin/users/{id}/role': 'admin_users_set_role',
+      'POST /admin/users/{id}/disable': 'admin_users_disable',
+      'POST /admin/users/{id}/enable': 'admin_users_enable',
       'POST /auth/verify-email': 'accounts_verify_email',
       'POST /auth/verify-email/resend': 'accounts_resend_verification',
       'POST /auth/password-reset': 'accounts_request_password_reset',
@@ -181,7 +187,7 @@ describe('the OpenAPI document', () => {
       'GET /health': 'health_check',
       'GET /health/ready': 'health_ready',
     });
-    expect(tags).toEqual(['service', 'users', 'auth', 'accounts', 'posts', 'votes', 'health']);
+    expect(tags).toEqual(['service', 'users', 'auth', 'accounts', 'posts', 'votes', 'admin', 'health']);
     for (const [name, operation] of operations) {
       expect({ name, summary: Boolean(operation.summary), tags: operation.tags }).toEqual({
         name,

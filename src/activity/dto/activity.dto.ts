@@ -35,7 +35,14 @@ export class ActivityQueryDto {
 
 @ApiSchema({ name: 'Activity' })
 export class ActivityResponseDto {
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, example: 42, description: 'The event id.' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 42,
+    description: 'The event id.',
+  })
   id: number;
 
   @ApiProperty({ enum: ACTIVITY_TYPES, example: 'login', description: 'What happened.' })
