@@ -42,12 +42,13 @@ export class AuthService implements OnModuleInit {
   /**
    * The user these credentials belong to (`login` is the e-mail or the username): one
    * bcrypt comparison whatever the outcome, within the brute-force limits of the
-   * client's address. The failures count per account (the e-mail and the username of
-   * one account share a count) or, for an unknown name, per name.
+   * client's address. The failures count per account, keyed by its e-mail address (so
+   * the e-mail and the username of one account share a count), or per name for an
+   * unknown one.
    */
   async verifyCredentials(login: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
     const user = await this.users.findForLogin(login);
-    const account = user ? `user:${user.id}` : `name:${login.trim().toLowerCase()}`;
+    const account = (user ? user.email : login.trim()).toLowerCase();
     await this.throttle.beginAttempt(account, clientIp);
     const matches = await passwordMatches(password, user?.passwordHash ?? this.dummyPasswordHash);
     if (!user || !matches) {
