@@ -117,7 +117,7 @@ describeInBrowser('the pages behind the links in mails, in a real browser (Chrom
 
   /** Reads the violations the current document recorded (the list starts again with each document). */
   async function collectViolations(watched: Watched): Promise<void> {
-    const recorded = (await watched.page.evaluate('window.__cspViolations')) as string[] | undefined;
+    const recorded = await watched.page.evaluate<string[] | undefined>('window.__cspViolations');
     // Undefined would mean the recorder never ran, and "no violations" would prove nothing.
     expect(recorded).toBeDefined();
     watched.cspViolations.push(...(recorded ?? []));
@@ -173,12 +173,18 @@ describeInBrowser('the pages behind the links in mails, in a real browser (Chrom
     const { page } = watched;
     await page.getByLabel('New password', { exact: true }).fill(password);
     await page.getByLabel('The new password again').fill(again);
+    // The answer, and the load of the document it makes (not the form's, which is loaded already).
     const [answer] = await Promise.all([
       page.waitForResponse((response) => response.request().method() === 'POST'),
+      page.waitForEvent('load'),
       page.getByRole('button', { name: 'Set the new password' }).click(),
     ]);
-    await page.waitForLoadState('load');
     return answer;
+  }
+
+  /** How wide the document is, and how wide the window shows it. */
+  function widths(page: Page): Promise<[number, number]> {
+    return page.evaluate<[number, number]>('[document.documentElement.scrollWidth, window.innerWidth]');
   }
 
   async function outcomeText(page: Page): Promise<string> {
@@ -198,9 +204,7 @@ describeInBrowser('the pages behind the links in mails, in a real browser (Chrom
     await expect(page.getByLabel('New password', { exact: true }).isVisible()).resolves.toBe(true);
     await expect(page.getByLabel('The new password again').isVisible()).resolves.toBe(true);
     // Laid out for the phone's width (the viewport meta works), with no sideways scrolling.
-    const [scrollWidth, innerWidth] = (await page.evaluate(
-      '[document.documentElement.scrollWidth, window.innerWidth]',
-    )) as [number, number];
+    const [scrollWidth, innerWidth] = await widths(page);
     expect(innerWidth).toBe(PHONE.viewport.width);
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     for (const control of [
@@ -313,9 +317,7 @@ describeInBrowser('the pages behind the links in mails, in a real browser (Chrom
     expect(confirmed.status()).toBe(200);
     await expect(page.locator('h1').innerText()).resolves.toBe('E-mail address confirmed');
     await expect(outcomeText(page)).resolves.toContain('Your e-mail address is confirmed');
-    const [scrollWidth, innerWidth] = (await page.evaluate(
-      '[document.documentElement.scrollWidth, window.innerWidth]',
-    )) as [number, number];
+    const [scrollWidth, innerWidth] = await widths(page);
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     await expectQuietPage(watched);
     expect((await t.http().get('/users/me').set(user.auth).expect(200)).body.email_verified).toBe(true);

@@ -114,7 +114,17 @@ describeInBrowser('the docs in a real browser (Chromium)', () => {
 
     const answer = await runUsersMe(page);
 
-    expect(answer).toEqual({ status: '200', body: { id: user.id, email: user.email, created_at: expect.any(String) } });
+    expect(answer).toEqual({
+      status: '200',
+      body: {
+        id: user.id,
+        username: null,
+        email: user.email,
+        created_at: expect.any(String),
+        role: 'user',
+        email_verified: false,
+      },
+    });
     expect(logins).toHaveLength(1);
     expect(foreign(responses, origin)).toEqual([]);
   });
@@ -125,7 +135,17 @@ describeInBrowser('the docs in a real browser (Chromium)', () => {
     await page.locator('.auth-wrapper button.authorize.locked').waitFor();
     const answer = await runUsersMe(page);
 
-    expect(answer).toEqual({ status: '200', body: { id: user.id, email: user.email, created_at: expect.any(String) } });
+    expect(answer).toEqual({
+      status: '200',
+      body: {
+        id: user.id,
+        username: null,
+        email: user.email,
+        created_at: expect.any(String),
+        role: 'user',
+        email_verified: false,
+      },
+    });
     expect(logins).toHaveLength(1);
     // From the top of the page (the "Authorize" button, now locked) down to the answer shown.
     const bottom = await page

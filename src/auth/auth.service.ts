@@ -51,13 +51,14 @@ export class AuthService implements OnModuleInit {
   /**
    * The user these credentials belong to (`login` is the e-mail or the username): one
    * bcrypt comparison whatever the outcome, within the brute-force limits of the
-   * client's address. The failures count per account (the e-mail and the username of
-   * one account share a count) or, for an unknown name, per name.
+   * client's address. The failures count per account, keyed by its e-mail address (so
+   * the e-mail and the username of one account share a count), or per name for an
+   * unknown one.
    */
   async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<AuthenticatedUser> {
     const clientIp = client.ip ?? '';
     const user = await this.users.findForLogin(login);
-    const account = user ? `user:${user.id}` : `name:${login.trim().toLowerCase()}`;
+    const account = (user ? user.email : login.trim()).toLowerCase();
     try {
       await this.throttle.beginAttempt(account, clientIp);
     } catch (refusal) {
