@@ -2,7 +2,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
-import { decodeIdCursor, encodeIdCursor, linkHeader, nextPageLink } from '../common/id-cursor';
+import { BIGINT_ID_MAX, decodeIdCursor, encodeIdCursor, linkHeader, nextPageLink } from '../common/id-cursor';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser } from '../common/identity/decorators';
 import { ActivityService } from './activity.service';
@@ -35,7 +35,7 @@ export class ActivityController {
     @Query() query: ActivityQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ActivityResponseDto[]> {
-    const before = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor);
+    const before = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor, BIGINT_ID_MAX);
     // One more than the page: whether a next page exists, without a count.
     const events = await this.activity.list(user.id, query.limit + 1, before);
     const page = events.slice(0, query.limit);

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res, UseGuard
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
-import { decodeIdCursor, encodeIdCursor, linkHeader, nextPageLink } from '../common/id-cursor';
+import { decodeIdCursor, encodeIdCursor, INTEGER_ID_MAX, linkHeader, nextPageLink } from '../common/id-cursor';
 import type { AuthenticatedUser } from '../common/identity/authenticated-user';
 import { CurrentUser } from '../common/identity/decorators';
 import { ADMINS_ONLY, Roles, RolesGuard } from '../common/identity/roles';
@@ -44,7 +44,7 @@ export class AdminController {
   })
   @ApiProblemResponses({ status: 403, detail: ADMINS_ONLY }, 422)
   async list(@Query() query: ListUsersQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const before = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor);
+    const before = query.cursor === undefined ? undefined : decodeIdCursor(query.cursor, INTEGER_ID_MAX);
     // One more than the page: whether a next page exists, without a count.
     const users = await this.admin.list(query.limit + 1, query.search, before);
     const page = users.slice(0, query.limit);

@@ -8,7 +8,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import { User, type UserRole } from '../users/user.entity';
 
 export const LAST_ADMIN =
-  'This is the last admin: promote another account to admin first, so that someone can still manage the service.';
+  'This is the last admin who can log in: make another account an admin (or enable a disabled admin) first, so that someone can still manage the service.';
 export const NOT_YOURSELF = 'You cannot disable your own account; another admin can.';
 
 function noSuchUser(id: number): NotFoundException {
@@ -45,13 +45,14 @@ export class AdminService {
 
   /**
    * Sets the role. The admins' rows are locked first, so that two admins demoting each
-   * other at once take turns and the second finds itself the last (409).
+   * other at once take turns and the second finds itself the last (409). Only enabled
+   * admins count: demoting the last admin who can still log in is refused too.
    */
   changeRole(id: number, role: UserRole): Promise<User> {
     return this.users.manager.transaction(async (manager) => {
       const admins = await manager
         .createQueryBuilder(User, 'user')
-        .select('user.id')
+        .select(['user.id', 'user.disabledAt'])
         .where("user.role = 'admin'")
         .orderBy('user.id')
         .setLock('pessimistic_write')
@@ -60,7 +61,8 @@ export class AdminService {
       if (user.role === role) {
         return user;
       }
-      if (role === 'user' && admins.length <= 1) {
+      const otherEnabledAdmins = admins.filter((admin) => admin.id !== id && admin.disabledAt === null);
+      if (role === 'user' && otherEnabledAdmins.length === 0) {
         throw new ConflictException(LAST_ADMIN);
       }
       await manager.update(User, { id }, { role });

@@ -8,10 +8,14 @@ export function encodeIdCursor(id: number | string): string {
   return Buffer.from(`i${id}`, 'utf8').toString('base64url');
 }
 
-/** A cursor from a `Link` header; anything else is a 422 naming `cursor`. */
-export function decodeIdCursor(text: string): string {
+/** The largest id of an `integer` column and of a `bigint` one. */
+export const INTEGER_ID_MAX = 2_147_483_647n;
+export const BIGINT_ID_MAX = 9_223_372_036_854_775_807n;
+
+/** A cursor from a `Link` header, for ids up to `max`; anything else is a 422 naming `cursor`. */
+export function decodeIdCursor(text: string, max: bigint): string {
   const match = /^i([1-9][0-9]{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
-  if (!match) {
+  if (!match || BigInt(match[1]) > max) {
     throw new ValidationProblemException([
       { field: 'cursor', message: 'cursor is not one this service issued; follow the URL of the Link header' },
     ]);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfiguration } from './configuration';
 import { EnvironmentVariables, OPTIONAL_VARIABLES, validateEnvironment } from './environment';
 
 describe('validateEnvironment', () => {
@@ -89,6 +90,14 @@ describe('validateEnvironment', () => {
     } else {
       expect(() => validateEnvironment({ MAIL_FROM: from })).toThrow(/MAIL_FROM/);
     }
+  });
+
+  it('reads ADMIN_EMAILS as a list, with spaces around it and its commas', () => {
+    expect(loadConfiguration({ ADMIN_EMAILS: ' Admin@Example.COM ,  boss@example.com ' }).auth.adminEmails).toEqual([
+      'admin@example.com',
+      'boss@example.com',
+    ]);
+    expect(() => validateEnvironment({ ADMIN_EMAILS: 'admin' })).toThrow(/ADMIN_EMAILS/);
   });
 
   it('reads REQUIRE_VERIFIED_EMAIL as true or false only', () => {

@@ -197,6 +197,7 @@ export class EnvironmentVariables {
   MAIL_SEND_LEASE_SECONDS = 60;
 
   /** E-mail addresses (comma-separated) whose accounts are admins: from registration, or from the next start. */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @Matches(/^(|[^\s,@]+@[^\s,@]+(\s*,\s*[^\s,@]+@[^\s,@]+)*)$/, {
     message: 'ADMIN_EMAILS must be empty or a comma-separated list of e-mail addresses',
   })
