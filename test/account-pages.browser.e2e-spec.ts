@@ -248,8 +248,7 @@ describeInBrowser('the pages behind the links in mails, in a real browser (Chrom
     await expectQuietPage(watched);
     await logIn(t, user.email, TEST_PASSWORD);
 
-    // The link of the mail again: the token was not spent by the refused try.
-    expect((await goTo(watched, link)).status()).toBe(200);
+    // The form shown again works as it is: the token was not spent by the refused try.
     const done = await submitNewPassword(watched, 'the first new passphrase');
 
     expect(done.status()).toBe(200);

@@ -771,6 +771,20 @@ describe('Accounts', () => {
         expectProblem(await login(account.email, 'yet another new password'), 401);
       });
 
+      it('makes the links sent before a password change stop working (400), so they cannot undo it', async () => {
+        const account = await createAccount(t);
+        await requestReset(account.email).expect(202);
+        const token = await resetToken(account.email);
+        await t
+          .http()
+          .put('/users/me/password')
+          .set(account.auth)
+          .send({ current_password: TEST_PASSWORD, new_password: 'changed by its owner' })
+          .expect(204);
+        expectProblem(await confirmReset(token), 400);
+        await login(account.email, 'changed by its owner').expect(200);
+      });
+
       it('answers 400 to an unknown token and to an expired one', async () => {
         expectProblem(await confirmReset(randomBytes(32).toString('base64url')), 400);
         const account = await createAccount(t);

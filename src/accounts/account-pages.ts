@@ -108,9 +108,15 @@ export function emailNotVerifiedPage(): Page {
   };
 }
 
-/** The form that sets a new password; `problem` says what was wrong with the last try. */
+/**
+ * The form that sets a new password; `problem` says what was wrong with the last try.
+ * Its action is relative (the service may sit under a path prefix), so it depends on
+ * where the page is served: the link's page (`/auth/password-reset`) or the answer to a
+ * refused try (`/auth/password-reset/page`).
+ */
 export function newPasswordFormPage(token: string, problem?: string): Page {
-  const form = `<form method="post" action="password-reset/page">
+  const action = problem ? 'page' : 'password-reset/page';
+  const form = `<form method="post" action="${action}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="new_password">New password</label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="${PASSWORD_MIN_BYTES}" maxlength="${PASSWORD_MAX_BYTES}" required autofocus>

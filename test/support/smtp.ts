@@ -94,7 +94,7 @@ export class TestSmtpServer {
     this.server = server;
   }
 
-  /** Stops listening and drops every open connection (a mail server going down). */
+  /** Stops listening (a mail server going down); smtp-server closes connections still open within 30 s. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
