@@ -5437,7 +5437,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Conflict",
                      *       "status": 409,
-                     *       "detail": "This is the last admin: promote another account to admin first, so that someone can still manage the service."
+                     *       "detail": "This is the last admin who can log in: make another account an admin (or enable a disabled admin) first, so that someone can still manage the service."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -27,9 +27,10 @@ const pool = new pg.Pool({
 /** The caller of a token without a session id (what the app does before sessions). */
 const USER_SQL = 'SELECT id, email, created_at FROM users WHERE id = $1';
 /** The caller of a token with a session id: the live session and its user in one query. */
-const SESSION_USER_SQL = `SELECT u.id, u.email, u.created_at
+const SESSION_USER_SQL = `SELECT u.id, u.email, u.username, u.role, u.email_verified_at IS NOT NULL AS email_verified, u.created_at
   FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`;
+  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+    AND u.disabled_at IS NULL`;
 
 const POST_COLUMNS = 'p.id, p.title, p.content, p.published, p.created_at, p.owner_id';
 
@@ -40,20 +41,20 @@ const POST_COLUMNS = 'p.id, p.title, p.content, p.published, p.created_at, p.own
  * it into a hash join that reads the whole users table for ten rows.
  */
 function listSql(withSearch) {
-  return `SELECT page.*, owner.email AS owner_email, owner.created_at AS owner_created_at,
+  return `SELECT page.*, owner.username AS owner_username, owner.email AS owner_email, owner.created_at AS owner_created_at,
       (SELECT count(*)::int FROM votes v WHERE v.post_id = page.id) AS votes
     FROM (
       SELECT ${POST_COLUMNS} FROM posts p
       WHERE (p.published OR p.owner_id = $1)${withSearch ? ` AND p.title ILIKE $4 ESCAPE '\\'` : ''}
       ORDER BY p.created_at DESC, p.id DESC
       LIMIT $2 OFFSET $3) AS page
-    CROSS JOIN LATERAL (SELECT u.email, u.created_at FROM users u WHERE u.id = page.owner_id LIMIT 1) AS owner
+    CROSS JOIN LATERAL (SELECT u.username, u.email, u.created_at FROM users u WHERE u.id = page.owner_id LIMIT 1) AS owner
     ORDER BY page.created_at DESC, page.id DESC`;
 }
 const LIST_SQL = listSql(false);
 const SEARCH_SQL = listSql(true);
 
-const ONE_POST_SQL = `SELECT ${POST_COLUMNS}, u.email AS owner_email, u.created_at AS owner_created_at,
+const ONE_POST_SQL = `SELECT ${POST_COLUMNS}, u.username AS owner_username, u.email AS owner_email, u.created_at AS owner_created_at,
     (SELECT count(*)::int FROM votes v WHERE v.post_id = p.id) AS votes
   FROM posts p JOIN users u ON u.id = p.owner_id
   WHERE p.id = $1 AND (p.published OR p.owner_id = $2)`;
@@ -135,7 +136,12 @@ function toPost(row) {
     published: row.published,
     created_at: row.created_at.toISOString(),
     owner_id: row.owner_id,
-    owner: { id: row.owner_id, email: row.owner_email, created_at: row.owner_created_at.toISOString() },
+    owner: {
+      id: row.owner_id,
+      username: row.owner_username,
+      email: row.owner_email,
+      created_at: row.owner_created_at.toISOString(),
+    },
     votes: row.votes,
   };
 }
