@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpException, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpException, Inject, Post, Query, Res } from '@nestjs/common';
+import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
@@ -10,6 +11,7 @@ import {
   badResetLinkPage,
   emailNotVerifiedPage,
   emailVerifiedPage,
+  formAction,
   newPasswordFormPage,
   type Page,
   PAGE_HEADERS,
@@ -44,10 +46,15 @@ function send(reply: FastifyReply, page: Page): void {
 @ApiTags('accounts')
 @Controller('auth')
 export class AccountPagesController {
+  private readonly action: string;
+
   constructor(
     private readonly verification: EmailVerificationService,
     private readonly reset: PasswordResetService,
-  ) {}
+    @Inject(AUTH_CONFIG) config: AuthConfig,
+  ) {
+    this.action = formAction(config.publicUrl);
+  }
 
   @Public()
   @Get('verify-email')
@@ -102,7 +109,10 @@ export class AccountPagesController {
   @ApiProblemResponses(429, 503)
   async passwordResetPage(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
     const secret = tokenOf(token);
-    send(reply, secret && (await this.reset.isUsable(secret)) ? newPasswordFormPage(secret) : badResetLinkPage());
+    send(
+      reply,
+      secret && (await this.reset.isUsable(secret)) ? newPasswordFormPage(this.action, secret) : badResetLinkPage(),
+    );
   }
 
   @Public()
@@ -146,13 +156,20 @@ export class AccountPagesController {
       return send(
         reply,
         newPasswordFormPage(
+          this.action,
           secret,
           `The password must be ${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes long; choose another.`,
         ),
       );
     }
+    if (password.includes('\u0000')) {
+      return send(reply, newPasswordFormPage(this.action, secret, 'The password must not contain a NUL character.'));
+    }
     if (form.new_password_again !== password) {
-      return send(reply, newPasswordFormPage(secret, 'The two passwords are not the same; type them again.'));
+      return send(
+        reply,
+        newPasswordFormPage(this.action, secret, 'The two passwords are not the same; type them again.'),
+      );
     }
     try {
       await this.reset.confirm(secret, password, client);

@@ -81,6 +81,15 @@ ${body}
 const BAD_LINK_RESET =
   'This link does not work: it was already used, a newer one was sent, or it expired. Ask for a new one where you asked for this one (POST /auth/password-reset).';
 
+/**
+ * Where the form posts: the path of PUBLIC_URL (a prefix, when the service sits under one
+ * behind a proxy) and the route. Absolute, so the form works whichever address served
+ * the page (with or without a trailing slash, or the answer to a refused try).
+ */
+export function formAction(publicUrl: string): string {
+  return `${new URL(publicUrl).pathname.replace(/\/+$/, '')}/auth/password-reset/page`;
+}
+
 export function emailVerifiedPage(): Page {
   return {
     status: 200,
@@ -109,14 +118,12 @@ export function emailNotVerifiedPage(): Page {
 }
 
 /**
- * The form that sets a new password; `problem` says what was wrong with the last try.
- * Its action is relative (the service may sit under a path prefix), so it depends on
- * where the page is served: the link's page (`/auth/password-reset`) or the answer to a
- * refused try (`/auth/password-reset/page`).
+ * The form that sets a new password, posting to `action` (the path of
+ * POST /auth/password-reset/page as people reach it, see `formAction`); `problem` says
+ * what was wrong with the last try.
  */
-export function newPasswordFormPage(token: string, problem?: string): Page {
-  const action = problem ? 'page' : 'password-reset/page';
-  const form = `<form method="post" action="${action}">
+export function newPasswordFormPage(action: string, token: string, problem?: string): Page {
+  const form = `<form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="new_password">New password</label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="${PASSWORD_MIN_BYTES}" maxlength="${PASSWORD_MAX_BYTES}" required autofocus>

@@ -6,7 +6,8 @@ export type AccountTokenPurpose = 'email_verification' | 'password_reset';
 /** A single-use token sent by mail; only its SHA-256 is kept. */
 @Entity({ name: 'account_tokens' })
 @Check('account_tokens_purpose_known', "purpose IN ('email_verification', 'password_reset')")
-@Index('account_tokens_unused', ['userId', 'purpose'], { where: 'used_at IS NULL' })
+// At most one unused token per account and purpose: a newer one spends the older.
+@Index('account_tokens_one_unused', ['userId', 'purpose'], { unique: true, where: 'used_at IS NULL' })
 export class AccountToken {
   @PrimaryGeneratedColumn({ primaryKeyConstraintName: 'account_tokens_pkey' })
   id: number;

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, IsNull, MoreThan, Repository } from 'typeorm';
 import { hashSecretToken, newSecretToken } from '../common/identity/secret-token';
 import { ProblemException } from '../common/problem';
+import { User } from '../users/user.entity';
 import { AccountToken, type AccountTokenPurpose } from './account-token.entity';
 
 /** What a spent token proves: that its holder reads mail at `email` for this user. */
@@ -28,11 +29,21 @@ export function badLinkException(purpose: AccountTokenPurpose): ProblemException
 export class AccountTokens {
   constructor(@InjectRepository(AccountToken) private readonly tokens: Repository<AccountToken>) {}
 
-  /** A new token for the user, in the caller's transaction; the older unused ones of its purpose are spent. */
+  /**
+   * A new token for the user, in the caller's transaction; the older unused ones of its
+   * purpose are spent. The user's row is locked first, so that two tokens issued at once
+   * (two instances, or an address change) take turns and the later one spends the
+   * earlier; the partial unique index `account_tokens_one_unused` makes it a rule.
+   */
   async issue(
     manager: EntityManager,
     token: { userId: number; purpose: AccountTokenPurpose; email: string; ttlMs: number },
   ): Promise<string> {
+    await manager.findOne(User, {
+      where: { id: token.userId },
+      select: { id: true },
+      lock: { mode: 'pessimistic_write' },
+    });
     await this.spendAll(manager, token.userId, [token.purpose]);
     const secret = newSecretToken();
     await manager.insert(AccountToken, {

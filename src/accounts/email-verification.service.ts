@@ -89,7 +89,8 @@ export class EmailVerificationService {
   async resend(caller: AuthenticatedUser, client: ClientInfo): Promise<void> {
     await consumeOrRefuse(
       this.resends,
-      createHash('sha256').update(String(caller.id)).digest('base64url'),
+      // By address, not id: ids repeat across databases that share one Redis.
+      createHash('sha256').update(caller.email).digest('base64url'),
       `At most ${RESENDS_PER_HOUR} verification mails an hour can be asked for`,
     );
     const sent = await this.dataSource.transaction(async (manager) => {

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { hash } from 'bcrypt';
 import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { DataSource } from 'typeorm';
+import { type DataSource, IsNull } from 'typeorm';
 import { ActivityService } from '../activity/activity.service';
 import { BackgroundTask } from '../common/background-task';
 import { type ClientInfo, originOf } from '../common/identity/authenticated-user';
@@ -102,11 +102,13 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
       await manager.update(
         User,
         { id: spent.userId },
-        {
-          passwordHash,
-          credentialVersion: () => 'credential_version + 1',
-          emailVerifiedAt: () => 'COALESCE(email_verified_at, now())',
-        },
+        { passwordHash, credentialVersion: () => 'credential_version + 1' },
+      );
+      // The mail reached the address it was sent to: that address, if it is still the account's, is verified.
+      await manager.update(
+        User,
+        { id: spent.userId, email: spent.email, emailVerifiedAt: IsNull() },
+        { emailVerifiedAt: () => 'now()' },
       );
       await this.sessions.revokeAll(spent.userId, manager);
       await this.activity.record(manager, spent.userId, 'password_reset', originOf(client));
@@ -124,10 +126,12 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
         type Request = { email: string; ip: string | null; user_agent: string | null };
         const [requests] = await manager.query<[Request[], number]>(text, values);
         for (const { email, ip, user_agent: userAgent } of requests) {
+          // Locked: an address change in flight finishes first, and this one sees the address it leaves.
           const user = await manager
             .getRepository(User)
             .createQueryBuilder('user')
             .where('lower(user.email) = :email', { email })
+            .setLock('pessimistic_write')
             .getOne();
           if (user) {
             const secret = await this.tokens.issue(manager, {

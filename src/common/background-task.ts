@@ -36,6 +36,11 @@ export class BackgroundTask {
     });
   }
 
+  /** True once `stop()` was called: long work checks it between its steps. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);

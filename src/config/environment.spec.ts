@@ -75,6 +75,13 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ SMTP_URL: url })).toThrow(/SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
   });
 
+  it('does not repeat the password of a bad URL in its error', () => {
+    expect(() => validateEnvironment({ SMTP_URL: 'smtpx://user:s3cret@mail:25' })).toThrow(
+      /smtpx:\/\/user:\*\*\*@mail:25/,
+    );
+    expect(() => validateEnvironment({ SMTP_URL: 'smtpx://user:s3cret@mail:25' })).not.toThrow(/s3cret/);
+  });
+
   it.each(['smtp://user:pass@mail.example.com:587', 'smtps://mail.example.com'])('accepts the SMTP_URL %s', (url) => {
     expect(validateEnvironment({ SMTP_URL: url }).SMTP_URL).toBe(url);
   });

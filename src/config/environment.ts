@@ -254,7 +254,7 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
     const constraints = error.constraints ?? {};
     // One line per variable: a value of the wrong kind says so rather than "must not be less than 0".
     const message = constraints.isInt ?? constraints.isIn ?? Object.values(constraints)[0];
-    return `${message} (got ${JSON.stringify(env[error.property])})`;
+    return `${message} (got ${JSON.stringify(withoutPassword(env[error.property]))})`;
   });
   if (variables.NODE_ENV === 'production') {
     const secret = variables.JWT_SECRET;
@@ -275,6 +275,11 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return variables;
+}
+
+/** A URL's password is not repeated in an error message (`smtp://user:***@host`). */
+function withoutPassword(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@') : value;
 }
 
 /** Loads `.env` from the working directory into `process.env` when the file exists. */

@@ -4,7 +4,14 @@ import type { EntityManager } from 'typeorm';
 import { BackgroundTask } from '../common/background-task';
 import { MAIL_CONFIG, type MailConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
-import { type ClaimedMailRow, claimDueMails, forgetOldMails, recordFailure, recordSent } from './mail.queries';
+import {
+  type ClaimedMailRow,
+  claimDueMails,
+  forgetOldMails,
+  recordFailure,
+  recordSent,
+  renewLease,
+} from './mail.queries';
 import { type Mail, MailTransport } from './mail-transport';
 import { OutboxMail } from './outbox-mail.entity';
 
@@ -67,6 +74,12 @@ export class MailOutbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.worker.stop();
+    // Before the pool closes: accepted mails whose note failed are recorded now, or sent again later.
+    await this.recordUnrecorded().catch((error: unknown) =>
+      this.logger.error(
+        `Sent mails could not be recorded before shutdown; they will be sent again: ${describe(error)}`,
+      ),
+    );
     this.transport.close();
   }
 
@@ -75,19 +88,33 @@ export class MailOutbox implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sql.rows(forgetOldMails());
   }
 
-  private async sendDueMails(): Promise<void> {
+  private async recordUnrecorded(): Promise<void> {
     for (const id of this.sentUnrecorded) {
       await this.sql.rows(recordSent(id));
       this.sentUnrecorded.delete(id);
     }
+  }
+
+  private async sendDueMails(): Promise<void> {
+    await this.recordUnrecorded();
     let claimed: ClaimedMailRow[];
     do {
       claimed = await this.sql.rows<ClaimedMailRow>(claimDueMails(BATCH, this.config.leaseMs));
       await Promise.all(claimed.map((mail) => this.sendOne(mail)));
-    } while (claimed.length === BATCH);
+      // On shutdown the batch in hand is finished and recorded; the rest waits for another instance.
+    } while (claimed.length === BATCH && !this.worker.stopping);
   }
 
-  private async sendOne(mail: ClaimedMailRow): Promise<void> {
+  /** Hands the mail to the transport while renewing its lease, so no other instance takes it meanwhile. */
+  private async sendWithLease(mail: ClaimedMailRow): Promise<void> {
+    const renewal = setInterval(
+      () => {
+        this.sql.rows(renewLease(mail.id, mail.attempts, this.config.leaseMs)).catch((error: unknown) => {
+          this.logger.warn(`The lease of mail ${mail.id} could not be renewed: ${describe(error)}`);
+        });
+      },
+      Math.max(500, Math.floor(this.config.leaseMs / 3)),
+    );
     try {
       await this.transport.send({
         to: mail.recipient,
@@ -95,12 +122,24 @@ export class MailOutbox implements OnApplicationBootstrap, OnModuleDestroy {
         text: mail.text_body,
         html: mail.html_body,
       });
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async sendOne(mail: ClaimedMailRow): Promise<void> {
+    try {
+      await this.sendWithLease(mail);
     } catch (error) {
       const retryInMs = retryDelayMs(mail.attempts);
       const [outcome] = await this.sql.rows<{ given_up: boolean }>(
         recordFailure(mail.id, mail.attempts, describe(error), retryInMs, MAIL_GIVE_UP_MS),
       );
-      if (outcome?.given_up) {
+      if (!outcome) {
+        this.logger.warn(
+          `Mail ${mail.id} (attempt ${mail.attempts}) was not sent: ${describe(error)}; a later attempt has it`,
+        );
+      } else if (outcome.given_up) {
         this.logger.error(`Mail ${mail.id} could not be sent for 24 hours and is given up: ${describe(error)}`);
       } else {
         this.logger.warn(
@@ -111,12 +150,12 @@ export class MailOutbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
     try {
       await this.sql.rows(recordSent(mail.id));
+      this.logger.log(`Mail ${mail.id} sent (attempt ${mail.attempts})`);
     } catch (error) {
-      // Never lost and never sent twice by this instance: the note is retried on the next run.
+      // The note is retried on the next run and at shutdown; until then the lease keeps others off it.
       this.sentUnrecorded.add(mail.id);
       this.logger.warn(`Mail ${mail.id} was sent, but that could not be recorded yet: ${describe(error)}`);
     }
-    this.logger.log(`Mail ${mail.id} sent (attempt ${mail.attempts})`);
   }
 }
 

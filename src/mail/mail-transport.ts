@@ -22,8 +22,8 @@ export class MailTransport {
 
   constructor(@Inject(MAIL_CONFIG) private readonly config: MailConfig) {
     if (config.smtpUrl) {
-      // Every wait well inside the lease, so that no other instance takes a mail this one is still sending.
-      const waitMs = Math.max(1_000, Math.floor(config.leaseMs / 4));
+      // A server that stops answering is given up after a while; the lease is renewed meanwhile.
+      const waitMs = Math.max(1_000, Math.floor(config.leaseMs / 2));
       this.smtp = createTransport(
         { url: config.smtpUrl, connectionTimeout: waitMs, greetingTimeout: waitMs, socketTimeout: waitMs },
         { from: config.from },

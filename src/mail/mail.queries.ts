@@ -27,6 +27,19 @@ export function claimDueMails(limit: number, leaseMs: number): Statement {
   return { text: CLAIM_DUE_MAILS, values: [limit, leaseMs] };
 }
 
+const RENEW_LEASE = `UPDATE mail_outbox
+       SET next_attempt_at = now() + $3::int * interval '1 millisecond'
+       WHERE id = $1 AND attempts = $2 AND sent_at IS NULL`;
+
+/**
+ * The worker of attempt `attempts` is still sending: its lease runs another `leaseMs`.
+ * Renewed while the send lasts, so that however slow the SMTP server, no other instance
+ * takes the mail while this one may still hand it over; a dead worker renews nothing.
+ */
+export function renewLease(id: string, attempts: number, leaseMs: number): Statement {
+  return { text: RENEW_LEASE, values: [id, attempts, leaseMs] };
+}
+
 const RECORD_SENT = `UPDATE mail_outbox
        SET sent_at = now(), text_body = NULL, html_body = NULL, last_error = NULL
        WHERE id = $1 AND sent_at IS NULL`;

@@ -15,6 +15,7 @@ import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
+import { USERNAME_ANY_CASE } from './dto/username';
 import { MeResponseDto, UserResponseDto } from './dto/user-response.dto';
 import {
   EMAIL_TAKEN,
@@ -176,7 +177,10 @@ export class UsersController {
   async findOne(@Param('id') idOrUsername: string): Promise<UserResponseDto> {
     const user = /^[0-9]+$/.test(idOrUsername)
       ? await this.users.getById(this.parseId.transform(idOrUsername, { type: 'param', data: 'id' }))
-      : await this.users.getByUsername(idOrUsername);
+      : USERNAME_ANY_CASE.test(idOrUsername)
+        ? await this.users.getByUsername(idOrUsername)
+        : // No user can have it (and PostgreSQL refuses some characters, such as NUL, outright).
+          this.users.noSuchUsername(idOrUsername);
     return UserResponseDto.from(user);
   }
 }

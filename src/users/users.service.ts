@@ -9,7 +9,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { accountGoneException, type FieldError, ProblemException, ValidationProblemException } from '../common/problem';
 import { hash } from 'bcrypt';
-import { Repository } from 'typeorm';
+import { Not, Repository } from 'typeorm';
 import { EmailVerificationService } from '../accounts/email-verification.service';
 import { type AuthenticatedUser, type ClientInfo, originOf } from '../common/identity/authenticated-user';
 import { ActivityService } from '../activity/activity.service';
@@ -85,12 +85,13 @@ export class UsersService implements OnApplicationBootstrap {
 
   async getByUsername(username: string): Promise<User> {
     const user = await this.users.findOne({ where: { username: username.toLowerCase() } });
-    if (!user) {
-      throw new NotFoundException(
-        `There is no user with the username "${username.slice(0, 40)}"; check the spelling (GET /users/me gives yours).`,
-      );
-    }
-    return user;
+    return user ?? this.noSuchUsername(username);
+  }
+
+  noSuchUsername(username: string): never {
+    throw new NotFoundException(
+      `There is no user with the username ${JSON.stringify(username.slice(0, 40))}; check the spelling (GET /users/me gives yours).`,
+    );
   }
 
   /**
@@ -125,7 +126,7 @@ export class UsersService implements OnApplicationBootstrap {
       version = await this.assertPassword(caller.id, changes.current_password, WRONG_CURRENT_PASSWORD);
     }
     const username = changes.username;
-    await this.whileUnique({ email, username }, () =>
+    await this.whileUnique({ email, username, exceptId: caller.id }, () =>
       this.users.manager.transaction(async (manager) => {
         const set: Partial<User> = {};
         if (username !== undefined) {
@@ -170,7 +171,10 @@ export class UsersService implements OnApplicationBootstrap {
    * indexes decide, so two racing requests cannot both win, and the loser's 409 names
    * each field that is taken.
    */
-  private async whileUnique(fields: { email?: string; username?: string | null }, write: () => Promise<void>) {
+  private async whileUnique(
+    fields: { email?: string; username?: string | null; exceptId?: number },
+    write: () => Promise<void>,
+  ) {
     try {
       await write();
     } catch (error) {
@@ -189,17 +193,22 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   private async takenFields(
-    { email, username }: { email?: string; username?: string | null },
+    { email, username, exceptId = 0 }: { email?: string; username?: string | null; exceptId?: number },
     error: unknown,
   ): Promise<FieldError[]> {
     const errors: FieldError[] = [];
+    // Only another account's: the caller's own username is not "taken" by a change of e-mail.
     if (
       email !== undefined &&
-      (await this.users.createQueryBuilder('user').where('lower(user.email) = :email', { email }).getExists())
+      (await this.users
+        .createQueryBuilder('user')
+        .where('lower(user.email) = :email', { email })
+        .andWhere('user.id <> :exceptId', { exceptId })
+        .getExists())
     ) {
       errors.push({ field: 'email', message: EMAIL_TAKEN_MESSAGE });
     }
-    if (username && (await this.users.existsBy({ username }))) {
+    if (username && (await this.users.existsBy({ username, id: Not(exceptId) }))) {
       errors.push({ field: 'username', message: USERNAME_TAKEN_MESSAGE });
     }
     if (errors.length === 0) {

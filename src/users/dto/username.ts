@@ -5,6 +5,8 @@ import { IsString, Matches } from 'class-validator';
 
 /** 3 to 30 ASCII letters, digits and `_`, starting with a letter (any case; stored lower-case). */
 export const USERNAME_PATTERN = /^[a-z][a-z0-9_]{2,29}$/;
+/** The same in any case, as a client may send it. */
+export const USERNAME_ANY_CASE = /^[A-Za-z][A-Za-z0-9_]{2,29}$/;
 export const USERNAME_RULE = '3 to 30 ASCII letters, digits and _, starting with a letter';
 
 /** The OpenAPI description of a username field. */
@@ -20,7 +22,10 @@ export const USERNAME_PROPERTY: ApiPropertyOptions = {
 export function IsUsername(options: { required: boolean }): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ ...USERNAME_PROPERTY, required: options.required } as ApiPropertyOptions),
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+    // Lower-cased only when it is ASCII already: toLowerCase() would turn a Kelvin sign into "k".
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && USERNAME_ANY_CASE.test(value) ? value.toLowerCase() : value,
+    ),
     IsString({ message: 'username must be a string' }),
     Matches(USERNAME_PATTERN, { message: `username must be ${USERNAME_RULE}` }),
   );
