@@ -42,7 +42,7 @@ export class AccountTokens {
     await manager.findOne(User, {
       where: { id: token.userId },
       select: { id: true },
-      lock: { mode: 'pessimistic_write' },
+      lock: { mode: 'for_no_key_update' },
     });
     await this.spendAll(manager, token.userId, [token.purpose]);
     const secret = newSecretToken();

@@ -95,7 +95,7 @@ export class EmailVerificationService {
     );
     const sent = await this.dataSource.transaction(async (manager) => {
       // FOR UPDATE: an address change in flight finishes first, and the mail goes to the address it leaves.
-      const user = await manager.findOne(User, { where: { id: caller.id }, lock: { mode: 'pessimistic_write' } });
+      const user = await manager.findOne(User, { where: { id: caller.id }, lock: { mode: 'for_no_key_update' } });
       if (!user) {
         throw accountGoneException();
       }

@@ -131,7 +131,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
             .getRepository(User)
             .createQueryBuilder('user')
             .where('lower(user.email) = :email', { email })
-            .setLock('pessimistic_write')
+            .setLock('for_no_key_update')
             .getOne();
           if (user) {
             const secret = await this.tokens.issue(manager, {

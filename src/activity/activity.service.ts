@@ -1,15 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, Repository } from 'typeorm';
 import type { ActivityOrigin } from '../common/identity/authenticated-user';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
+import { Sql } from '../database/sql';
 import { ActivityEvent, type ActivityType } from './activity-event.entity';
+import { forgetOldEvents, recordRefusedLogin } from './activity.queries';
 
 /** The security activity of accounts: written beside what it records, read by the account's owner. */
+/** Old events deleted per statement. */
+const RETENTION_BATCH = 5_000;
+
 @Injectable()
 export class ActivityService {
+  private readonly logger = new Logger('Activity');
+
   constructor(
+    private readonly sql: Sql,
     @InjectRepository(ActivityEvent) private readonly events: Repository<ActivityEvent>,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
@@ -28,6 +36,28 @@ export class ActivityService {
     });
   }
 
+  /**
+   * Records a refused login (see `recordRefusedLogin`) off the answer's path: the 401 or
+   * 429 of a known account goes out as fast as that of an unknown name, so its time
+   * does not tell that the account exists.
+   */
+  recordRefusedLogin(userId: number, type: 'login_failed' | 'login_blocked', origin: ActivityOrigin): void {
+    this.sql
+      .rows(
+        recordRefusedLogin(
+          userId,
+          type,
+          { ip: origin.ip?.slice(0, 64) ?? null, userAgent: origin.userAgent?.slice(0, 512) ?? null },
+          this.config.login.windowSeconds,
+        ),
+      )
+      .catch((error: unknown) => {
+        this.logger.warn(
+          `A refused login could not be recorded: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+  }
+
   /** A page of the user's events, newest first, after the event `beforeId` (keyset paging). */
   list(userId: number, limit: number, beforeId?: string): Promise<ActivityEvent[]> {
     return this.events.find({
@@ -37,14 +67,16 @@ export class ActivityService {
     });
   }
 
-  /** Events are kept ACTIVITY_RETENTION_DAYS days. */
+  /** Events are kept ACTIVITY_RETENTION_DAYS days; the older ones go in batches. */
   @Interval('activity-retention', 60 * 60 * 1000)
   async forgetOld(): Promise<number> {
-    const result = await this.events
-      .createQueryBuilder()
-      .delete()
-      .where('created_at < now() - make_interval(days => :days)', { days: this.config.activityRetentionDays })
-      .execute();
-    return result.affected ?? 0;
+    let forgotten = 0;
+    for (;;) {
+      const deleted = await this.sql.affected(forgetOldEvents(this.config.activityRetentionDays, RETENTION_BATCH));
+      forgotten += deleted;
+      if (deleted < RETENTION_BATCH) {
+        return forgotten;
+      }
+    }
   }
 }

@@ -73,8 +73,12 @@ export class AdminController {
     415,
     ID_ERROR,
   )
-  async setRole(@Param('id', ParseIdPipe) id: number, @Body() body: RoleChangeDto): Promise<AdminUserResponseDto> {
-    return AdminUserResponseDto.fromUser(await this.admin.changeRole(id, body.role));
+  async setRole(
+    @CurrentUser() admin: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: RoleChangeDto,
+  ): Promise<AdminUserResponseDto> {
+    return AdminUserResponseDto.fromUser(await this.admin.changeRole(admin, id, body.role));
   }
 
   @Post(':id/disable')
@@ -114,7 +118,10 @@ export class AdminController {
   @ApiParam(USER_ID_PARAMETER)
   @ApiOkResponse({ type: AdminUserResponseDto, description: 'The account, enabled.', headers: RATE_LIMIT_HEADERS })
   @ApiProblemResponses(400, { status: 403, detail: ADMINS_ONLY }, NO_SUCH_USER, 413, 415, ID_ERROR)
-  async enable(@Param('id', ParseIdPipe) id: number): Promise<AdminUserResponseDto> {
-    return AdminUserResponseDto.fromUser(await this.admin.enable(id));
+  async enable(
+    @CurrentUser() admin: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+  ): Promise<AdminUserResponseDto> {
+    return AdminUserResponseDto.fromUser(await this.admin.enable(admin, id));
   }
 }

@@ -1,8 +1,9 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, type EntityManager, Repository } from 'typeorm';
 import { ActivityService } from '../activity/activity.service';
 import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
+import { ADMINS_ONLY } from '../common/identity/roles';
 import { escapeLikePattern } from '../common/like-pattern';
 import { SessionsService } from '../sessions/sessions.service';
 import { User, type UserRole } from '../users/user.entity';
@@ -48,15 +49,9 @@ export class AdminService {
    * other at once take turns and the second finds itself the last (409). Only enabled
    * admins count: demoting the last admin who can still log in is refused too.
    */
-  changeRole(id: number, role: UserRole): Promise<User> {
+  changeRole(admin: AuthenticatedUser, id: number, role: UserRole): Promise<User> {
     return this.users.manager.transaction(async (manager) => {
-      const admins = await manager
-        .createQueryBuilder(User, 'user')
-        .select(['user.id', 'user.disabledAt'])
-        .where("user.role = 'admin'")
-        .orderBy('user.id')
-        .setLock('pessimistic_write')
-        .getMany();
+      const admins = await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (user.role === role) {
         return user;
@@ -81,6 +76,7 @@ export class AdminService {
       throw new ConflictException(NOT_YOURSELF);
     }
     return this.users.manager.transaction(async (manager) => {
+      await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (user.disabledAt) {
         return user;
@@ -93,8 +89,9 @@ export class AdminService {
     });
   }
 
-  enable(id: number): Promise<User> {
+  enable(admin: AuthenticatedUser, id: number): Promise<User> {
     return this.users.manager.transaction(async (manager) => {
+      await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (!user.disabledAt) {
         return user;
@@ -105,8 +102,27 @@ export class AdminService {
     });
   }
 
+  /**
+   * Locks the admins' rows, in id order, for the rest of the transaction: the changes of
+   * roles and of disabled accounts take turns. The caller must still be an enabled admin
+   * then (another admin may have demoted or disabled them since the guard looked): 403.
+   */
+  private async lockAdmins(manager: EntityManager, caller: AuthenticatedUser): Promise<User[]> {
+    const admins = await manager
+      .createQueryBuilder(User, 'user')
+      .select(['user.id', 'user.disabledAt'])
+      .where("user.role = 'admin'")
+      .orderBy('user.id')
+      .setLock('for_no_key_update')
+      .getMany();
+    if (!admins.some((admin) => admin.id === caller.id && admin.disabledAt === null)) {
+      throw new ForbiddenException(ADMINS_ONLY);
+    }
+    return admins;
+  }
+
   private async lockUser(manager: EntityManager, id: number): Promise<User> {
-    const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    const user = await manager.findOne(User, { where: { id }, lock: { mode: 'for_no_key_update' } });
     if (!user) {
       throw noSuchUser(id);
     }

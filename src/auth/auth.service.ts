@@ -63,21 +63,21 @@ export class AuthService implements OnModuleInit {
       await this.throttle.beginAttempt(account, clientIp);
     } catch (refusal) {
       if (user) {
-        await this.activity.record(undefined, user.id, 'login_blocked', originOf(client));
+        this.activity.recordRefusedLogin(user.id, 'login_blocked', originOf(client));
       }
       throw refusal;
     }
     const matches = await passwordMatches(password, user?.passwordHash ?? this.dummyPasswordHash);
     if (!user || !matches) {
       if (user) {
-        await this.activity.record(undefined, user.id, 'login_failed', originOf(client));
+        this.activity.recordRefusedLogin(user.id, 'login_failed', originOf(client));
       }
       throw new ProblemException(HttpStatus.UNAUTHORIZED, INVALID_CREDENTIALS);
     }
     await this.throttle.recordSuccess(account, clientIp);
     if (user.disabledAt) {
       // Only with the right password: a wrong one is the usual 401, so this tells nothing to a guesser.
-      await this.activity.record(undefined, user.id, 'login_blocked', originOf(client));
+      this.activity.recordRefusedLogin(user.id, 'login_blocked', originOf(client));
       throw new ProblemException(HttpStatus.FORBIDDEN, ACCOUNT_DISABLED);
     }
     return {

@@ -41,4 +41,9 @@ export class Sql {
   async rows<Row extends QueryResultRow>({ text, values }: Statement): Promise<Row[]> {
     return (await this.pool.query<Row>(text, values)).rows;
   }
+
+  /** How many rows a write changed. */
+  async affected({ text, values }: Statement): Promise<number> {
+    return (await this.pool.query(text, values)).rowCount ?? 0;
+  }
 }

@@ -1,4 +1,5 @@
 import { ActivityService } from '../activity/activity.service';
+import { User } from '../users/user.entity';
 import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
 import { escapeLikePattern } from '../common/like-pattern';
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
@@ -136,8 +137,20 @@ export class PostsService {
       throw new ForbiddenException(`Only the owner of post ${id} (or an admin) may delete it.`);
     }
     await this.posts.manager.transaction(async (manager) => {
-      const deleted = await manager.delete(PostEntity, { id });
-      if (!deleted.affected) {
+      // The owner's row first, as an account deletion takes it before its posts: no deadlock with one.
+      const owner = await manager.findOne(User, {
+        where: { id: post.ownerId },
+        select: { id: true },
+        lock: { mode: 'for_key_share' },
+      });
+      // Only while the post is still published: a draft is invisible to the admin (404).
+      const deleted = await manager
+        .createQueryBuilder()
+        .delete()
+        .from(PostEntity)
+        .where('id = :id AND published', { id })
+        .execute();
+      if (!owner || !deleted.affected) {
         throw postNotFound(id);
       }
       await this.activity.record(manager, post.ownerId, 'post_removed_by_admin', BY_AN_ADMIN);

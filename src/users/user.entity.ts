@@ -6,6 +6,9 @@ export type UserRole = 'user' | 'admin';
 @Check('users_email_lowercase', 'email = lower(email)')
 // Unique on lower(email); an expression index TypeORM cannot describe, made by the migration.
 @Index('users_email_lower_key', { synchronize: false })
+// Trigram indexes for the admins' substring search (expression and GIN: made by the migration).
+@Index('users_email_trgm_idx', { synchronize: false })
+@Index('users_username_trgm_idx', { synchronize: false })
 @Check('users_username_format', "username ~ '^[a-z][a-z0-9_]{2,29}$'")
 @Check('users_role_known', "role IN ('user', 'admin')")
 export class User {

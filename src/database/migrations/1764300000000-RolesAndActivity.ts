@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Moderation and security activity: `users.disabled_at` (a disabled account cannot log
- * in), an index for the admins' list of users (newest first), the activity events every
+ * in), an index on `role` (a role change locks the admins' rows), the activity events every
  * user can read about their own account, and where a password-reset request came from
  * (for its event).
  */
