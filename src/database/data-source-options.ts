@@ -36,6 +36,10 @@ export function buildDataSourceOptions(
     extra: {
       max: limits.poolSize,
       connectionTimeoutMillis: limits.connectTimeoutMs,
+      // Idle connections stay 5 minutes (pg's default is 10 s): a new one authenticates with
+      // SCRAM (PBKDF2 in libuv's thread pool), which queued behind bcrypt during a login burst
+      // until it timed out; the benchmark's POST /login scenario answered 2-12 of ~250 with 503.
+      idleTimeoutMillis: 300_000,
       ...(limits.statementTimeoutMs > 0 && {
         statement_timeout: limits.statementTimeoutMs,
         // A transaction left open by a stuck client must not hold its locks for ever.
