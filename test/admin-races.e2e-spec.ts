@@ -52,7 +52,11 @@ describe('Moderation racing the owner', () => {
     const [disabled, loggedOut] = await whileLocked(
       { sql: 'SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', id: user.sessionId },
       async () => {
-        const disable = t.http().post(`/admin/users/${user.id}/disable`).set(admin.auth).then((answer) => answer);
+        const disable = t
+          .http()
+          .post(`/admin/users/${user.id}/disable`)
+          .set(admin.auth)
+          .then((answer) => answer);
         await pause(300);
         return Promise.all([disable, t.http().post('/auth/logout').set(other.auth)]);
       },
