@@ -48,7 +48,7 @@ describe('Comments', () => {
     return response.body as Record<string, unknown>;
   }
 
-  const list = (auth: Auth, postId: number | string, query: Record<string, string | number> = {}) =>
+  const list = (auth: Auth, postId: number | string, query: Record<string, string | number | undefined> = {}) =>
     t.http().get(`/posts/${postId}/comments`).query(query).set(auth);
 
   /** The URL of the `rel="next"` page of a `Link` header, or undefined on the last page. */
