@@ -79,6 +79,11 @@ const OPERATIONS = {
   posts_update: { path: { id: variable('post_id') } },
   posts_delete: { path: { id: variable('post_id') } },
   votes_vote: { body: { post_id: variable('post_id') } },
+  comments_list: { path: { id: variable('post_id') } },
+  comments_create: { path: { id: variable('post_id') }, keep: { comment_id: 'body.id' } },
+  comments_get: { path: { id: variable('comment_id') } },
+  comments_update: { path: { id: variable('comment_id') } },
+  comments_delete: { path: { id: variable('comment_id') } },
 };
 
 /**
@@ -141,6 +146,23 @@ const WALKTHROUGH = [
     checks: {
       postman: ["pm.expect(body.owner.email, 'owner.email').to.eql(pm.environment.get('email'));"],
       http: ['body votes == 0'],
+    },
+  },
+  {
+    name: 'comment',
+    title: 'Comment on the post',
+    operationId: 'comments_create',
+    about: 'A comment on the post written above, by the same account; `Location` names it.',
+    path: { id: answer('post', 'id') },
+    checks: {
+      postman: [
+        "pm.expect(body.post_id, 'post_id').to.eql(Number(pm.environment.get('post_id')));",
+        "pm.expect(pm.response.headers.get('Location'), 'Location').to.eql(`/comments/${body.id}`);",
+      ],
+      http: [
+        'js response.parsedBody.post_id - post.id == 0',
+        "js response.headers.location === '/comments/' + response.parsedBody.id == true",
+      ],
     },
   },
   {

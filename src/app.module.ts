@@ -6,6 +6,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { ActivityModule } from './activity/activity.module';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
+import { CommentsModule } from './comments/comments.module';
 import { FormBodyGuard } from './common/form-body.guard';
 import { ConfigurationModule } from './config/config.module';
 import type { Configuration } from './config/configuration';
@@ -50,6 +51,7 @@ export class AppModule {
         ActivityModule,
         PostsModule,
         VotesModule,
+        CommentsModule,
         AdminModule,
         HealthModule,
       ],

@@ -156,6 +156,11 @@ describe('Service routes', () => {
           'PATCH /posts/{id}',
           'DELETE /posts/{id}',
           'POST /vote',
+          'GET /posts/{id}/comments',
+          'POST /posts/{id}/comments',
+          'GET /comments/{id}',
+          'PATCH /comments/{id}',
+          'DELETE /comments/{id}',
           'GET /health',
         ]),
       );

@@ -1,8 +1,9 @@
 import { ValidationProblemException } from './problem';
 
 /**
- * The cursor of a list ordered by id, newest first: the id of the last row of a page,
- * opaque to clients (base64url), so that its form can change without breaking them.
+ * The cursor of a list ordered by id (newest first, or oldest first as a post's comments):
+ * the id of the last row of a page, opaque to clients (base64url), so that its form can
+ * change without breaking them.
  */
 export function encodeIdCursor(id: number | string): string {
   return Buffer.from(`i${id}`, 'utf8').toString('base64url');

@@ -22,6 +22,10 @@ const TAGS: [name: string, description: string][] = [
   ],
   ['posts', 'Write, read, change and delete posts. You see every published post and your own drafts.'],
   ['votes', 'One vote per user and post: add it or take it back.'],
+  [
+    'comments',
+    'Comment on the posts you can see, change your comments, delete yours or those on your posts. A comment exists exactly when its post does.',
+  ],
   ['admin', 'For admins: list accounts, change their roles, disable and enable them.'],
   ['health', 'Whether the service and its database answer, and whether this instance takes traffic.'],
 ];

@@ -94,6 +94,16 @@ export class PostsService {
     }
   }
 
+  /**
+   * The owner of the post when the viewer can see it (published, or their own draft);
+   * undefined when it is missing or another user's draft. What hangs off a post (its
+   * comments) exists for a viewer exactly when this answers.
+   */
+  async visibleOwnerId(viewerId: number, id: number): Promise<number | undefined> {
+    const post = await this.posts.findOne({ where: { id }, select: { id: true, ownerId: true, published: true } });
+    return post && (post.published || post.ownerId === viewerId) ? post.ownerId : undefined;
+  }
+
   /** The owner is the caller; a caller whose account was deleted meanwhile gets 401 and no post. */
   async create(ownerId: number, { title, content, published = true }: CreatePostDto): Promise<PostResponseDto> {
     const rows = await this.sql.rows<{ id: number }>(insertPostOfLiveOwner({ title, content, published, ownerId }));
