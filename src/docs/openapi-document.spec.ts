@@ -184,6 +184,8 @@ describe('the OpenAPI document', () => {
       'PATCH /posts/{id}': 'posts_update',
       'DELETE /posts/{id}': 'posts_delete',
       'POST /vote': 'votes_vote',
+      'PUT /posts/{id}/vote': 'votes_put',
+      'DELETE /posts/{id}/vote': 'votes_delete',
       'GET /health': 'health_check',
       'GET /health/ready': 'health_ready',
     });
