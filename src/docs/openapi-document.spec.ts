@@ -190,6 +190,8 @@ describe('the OpenAPI document', () => {
       'GET /comments/{id}': 'comments_get',
       'PATCH /comments/{id}': 'comments_update',
       'DELETE /comments/{id}': 'comments_delete',
+      'PUT /posts/{id}/vote': 'votes_put',
+      'DELETE /posts/{id}/vote': 'votes_delete',
       'GET /health': 'health_check',
       'GET /health/ready': 'health_ready',
     });

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PostsModule } from '../posts/posts.module';
 import { Vote } from './vote.entity';
+import { PostVoteController } from './post-vote.controller';
 import { VotesController } from './votes.controller';
 import { VotesService } from './votes.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Vote]), PostsModule],
-  controllers: [VotesController],
+  controllers: [VotesController, PostVoteController],
   providers: [VotesService],
 })
 export class VotesModule {}

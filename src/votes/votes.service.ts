@@ -27,6 +27,24 @@ export class VotesService {
     }
   }
 
+  /** `PUT /posts/{id}/vote`: the vote exists afterwards, new or not. */
+  async ensureVote(userId: number, postId: number): Promise<void> {
+    const inserted = await this.sql.rows(insertVoteOnVisiblePost(userId, postId));
+    if (inserted.length === 0) {
+      if ((await this.sql.rows(userExists(userId))).length === 0) {
+        throw accountGoneException();
+      }
+      // Not inserted: the post is invisible (404), or the vote was there already (done).
+      await this.posts.assertVisible(userId, postId);
+    }
+  }
+
+  /** `DELETE /posts/{id}/vote`: no vote afterwards, whether there was one or not. */
+  async ensureNoVote(userId: number, postId: number): Promise<void> {
+    await this.posts.assertVisible(userId, postId);
+    await this.votes.delete({ userId, postId });
+  }
+
   async removeVote(userId: number, postId: number): Promise<void> {
     await this.posts.assertVisible(userId, postId);
     const result = await this.votes.delete({ userId, postId });
