@@ -309,7 +309,7 @@ export interface paths {
         };
         /**
          * Published posts and your drafts, newest first
-         * @description When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.
+         * @description Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`. When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.
          */
         get: operations["posts_list"];
         put?: never;
@@ -354,6 +354,46 @@ export interface paths {
          * @description Send any of `title`, `content` and `published`, at least one. Only the owner may; others get 403.
          */
         patch: operations["posts_update"];
+        trace?: never;
+    };
+    "/users/me/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your posts, drafts included, newest first
+         * @description The same filters and `Link` paging as GET /posts.
+         */
+        get: operations["posts_mine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's posts, newest first
+         * @description Their published posts (and their drafts, when they are yours). The same filters and paging as GET /posts.
+         */
+        get: operations["posts_of_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/vote": {
@@ -3953,6 +3993,12 @@ export interface operations {
                 search?: string;
                 /** @description Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page. Pages by cursor stay fast and stable however deep you go; do not combine it with `skip`. */
                 cursor?: string;
+                /** @description Only this author's posts (their drafts only for the author). An id no user has gives []. */
+                owner_id?: number;
+                /** @description Only the posts of the user with this username (any case). A username no user has gives []. */
+                author?: string;
+                /** @description true: only the posts you voted for; false: only those you did not. */
+                voted?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -4997,6 +5043,287 @@ export interface operations {
                      *         {
                      *           "field": "title",
                      *           "message": "title must be 1 to 200 characters after trimming"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests from your address; try again in 17 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_mine: {
+        parameters: {
+            query?: {
+                /** @description How many posts to return: 1 to 100. */
+                limit?: number;
+                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
+                skip?: number;
+                /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
+                search?: string;
+                /** @description Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page. Pages by cursor stay fast and stable however deep you go; do not combine it with `skip`. */
+                cursor?: string;
+                /** @description Only this author's posts (their drafts only for the author). An id no user has gives []. */
+                owner_id?: number;
+                /** @description Only the posts of the user with this username (any case). A username no user has gives []. */
+                author?: string;
+                /** @description true: only the posts you voted for; false: only those you did not. */
+                voted?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of posts, newest first: at most `limit` (100). */
+            200: {
+                headers: {
+                    /** @description The next page, as `<url>; rel="next"`, when there is one. */
+                    Link?: string;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Post"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "The request has an invalid field (title): correct it as \"errors\" describes and send it again.",
+                     *       "errors": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be 1 to 200 characters after trimming"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests from your address; try again in 17 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_of_user: {
+        parameters: {
+            query?: {
+                /** @description How many posts to return: 1 to 100. */
+                limit?: number;
+                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
+                skip?: number;
+                /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
+                search?: string;
+                /** @description Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page. Pages by cursor stay fast and stable however deep you go; do not combine it with `skip`. */
+                cursor?: string;
+                /** @description Only this author's posts (their drafts only for the author). An id no user has gives []. */
+                owner_id?: number;
+                /** @description Only the posts of the user with this username (any case). A username no user has gives []. */
+                author?: string;
+                /** @description true: only the posts you voted for; false: only those you did not. */
+                voted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The user id (a positive integer) or the username. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of posts, newest first: at most `limit` (100). */
+            200: {
+                headers: {
+                    /** @description The next page, as `<url>; rel="next"`, when there is one. */
+                    Link?: string;
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Post"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    /** @description `Bearer` without a token; `Bearer error="invalid_token"` for a bad or expired one. */
+                    "WWW-Authenticate"?: "Bearer" | "Bearer error=\"invalid_token\"";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "This route needs a bearer token: send the header \"Authorization: Bearer <access_token>\" with the access_token that POST /login returns."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "There is no user \"alice\"; GET /users/me gives you, GET /posts?author=... finds authors' posts."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "The request has an invalid field (id): correct it as \"errors\" describes and send it again.",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "id must be a positive integer no larger than 2147483647"
                      *         }
                      *       ]
                      *     }

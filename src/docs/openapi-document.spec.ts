@@ -179,6 +179,8 @@ describe('the OpenAPI document', () => {
       'GET /auth/password-reset': 'accounts_password_reset_page',
       'POST /auth/password-reset/page': 'accounts_password_reset_form',
       'GET /posts': 'posts_list',
+      'GET /users/me/posts': 'posts_mine',
+      'GET /users/{id}/posts': 'posts_of_user',
       'POST /posts': 'posts_create',
       'GET /posts/{id}': 'posts_get',
       'PUT /posts/{id}': 'posts_replace',

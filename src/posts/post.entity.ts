@@ -4,6 +4,8 @@ import { User } from '../users/user.entity';
 @Entity({ name: 'posts' })
 // The list order (created_at DESC, id DESC); TypeORM cannot describe DESC keys, the migration makes it.
 @Index('posts_created_at_id_idx', { synchronize: false })
+// One author's posts in the list order (and the foreign key's index): DESC keys again.
+@Index('posts_owner_id_created_at_id_idx', { synchronize: false })
 // Trigram GIN index for the substring search; TypeORM cannot describe it either.
 @Index('posts_title_trgm_idx', { synchronize: false })
 /** A row of `posts` (named apart from Nest's `@Post()` decorator, which the controllers use). */
@@ -23,7 +25,6 @@ export class PostEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Index('posts_owner_id_idx')
   @Column({ name: 'owner_id', type: 'integer' })
   ownerId: number;
 

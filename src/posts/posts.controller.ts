@@ -33,6 +33,7 @@ export class PostsController {
     operationId: 'posts_list',
     summary: 'Published posts and your drafts, newest first',
     description:
+      "Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`. " +
       'When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.',
   })
   @ApiExtraModels(PostResponseDto)
@@ -61,7 +62,7 @@ export class PostsController {
   ): Promise<PostResponseDto[]> {
     const { posts, nextCursor } = await this.posts.list(user.id, query);
     if (nextCursor) {
-      reply.header('Link', `<${nextPageUrl(query, nextCursor)}>; rel="next"`);
+      reply.header('Link', `<${nextPageUrl('/posts', query, nextCursor)}>; rel="next"`);
     }
     return posts;
   }
@@ -155,12 +156,25 @@ export class PostsController {
   }
 }
 
-/** The URL of the next page: the same query, continued from the cursor. */
-function nextPageUrl({ limit, search }: ListPostsQueryDto, cursor: string): string {
+/** The URL of the next page: the same path and filters, continued from the cursor. */
+export function nextPageUrl(
+  path: string,
+  { limit, search, owner_id: ownerId, author, voted }: ListPostsQueryDto,
+  cursor: string,
+): string {
   const parameters = new URLSearchParams({ limit: String(limit) });
   if (search) {
     parameters.set('search', search);
   }
+  if (ownerId !== undefined) {
+    parameters.set('owner_id', String(ownerId));
+  }
+  if (author !== undefined) {
+    parameters.set('author', author);
+  }
+  if (voted !== undefined) {
+    parameters.set('voted', voted);
+  }
   parameters.set('cursor', cursor);
-  return `/posts?${parameters.toString()}`;
+  return `${path}?${parameters.toString()}`;
 }

@@ -4,10 +4,11 @@ import { ActivityModule } from '../activity/activity.module';
 import { PostEntity } from './post.entity';
 import { PostsController } from './posts.controller';
 import { PostsService } from './posts.service';
+import { UserPostsController } from './user-posts.controller';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PostEntity]), ActivityModule],
-  controllers: [PostsController],
+  controllers: [PostsController, UserPostsController],
   providers: [PostsService],
   exports: [PostsService],
 })

@@ -33,6 +33,12 @@ export interface ListPostsParameters {
   titlePattern?: string;
   /** Only posts after this one in the list order (keyset paging). */
   after?: { createdAtMicros: string; id: number };
+  /** Only this owner's posts. */
+  ownerId?: number;
+  /** Only the posts of the user with this (lower-case) username. */
+  authorUsername?: string;
+  /** Only the posts the viewer voted for (true) or did not (false). */
+  voted?: boolean;
 }
 
 /**
@@ -40,12 +46,50 @@ export interface ListPostsParameters {
  * their own drafts). The page is picked first, then only its posts' votes are counted.
  * `npm run bench:scale` EXPLAINs this same statement.
  */
-export function listPosts({ viewerId, limit, skip, titlePattern, after }: ListPostsParameters): Statement {
+export function listPosts({
+  viewerId,
+  limit,
+  skip,
+  titlePattern,
+  after,
+  ownerId,
+  authorUsername,
+  voted,
+}: ListPostsParameters): Statement {
   const $ = new Placeholders();
-  const conditions = [`(post.published OR post.owner_id = ${$.add(viewerId)})`];
+  const viewer = $.add(viewerId);
+  const conditions = [`(post.published OR post.owner_id = ${viewer})`];
   const [limitAt, skipAt] = [$.add(limit), $.add(skip)];
   if (titlePattern !== undefined) {
     conditions.push(`post.title ILIKE ${$.add(titlePattern)} ESCAPE '\\'`);
+  }
+  if (ownerId !== undefined) {
+    conditions.push(`post.owner_id = ${$.add(ownerId)}`);
+  }
+  if (authorUsername !== undefined) {
+    // One user at most (username is unique): a range of posts_owner_id_created_at_id_idx.
+    conditions.push(
+      `post.owner_id = (SELECT author.id FROM users author WHERE author.username = ${$.add(authorUsername)})`,
+    );
+  }
+  if (voted !== undefined) {
+    conditions.push(
+      `${voted ? '' : 'NOT '}EXISTS (SELECT 1 FROM votes mine WHERE mine.post_id = post.id AND mine.user_id = ${viewer})`,
+    );
+  }
+  if (ownerId !== undefined) {
+    conditions.push(`post.owner_id = ${$.add(ownerId)}`);
+  }
+  if (authorUsername !== undefined) {
+    // One user at most (usernames are unique); then a range of posts_owner_id_created_at_id_idx.
+    conditions.push(
+      `post.owner_id = (SELECT author.id FROM users author WHERE author.username = ${$.add(authorUsername)})`,
+    );
+  }
+  if (voted !== undefined) {
+    conditions.push(
+      `${voted ? '' : 'NOT '}EXISTS (SELECT 1 FROM votes mine WHERE mine.post_id = post.id AND mine.user_id = ${viewer})`,
+    );
   }
   if (after) {
     conditions.push(

@@ -2,6 +2,8 @@ import { ActivityService } from '../activity/activity.service';
 import { User } from '../users/user.entity';
 import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
 import { escapeLikePattern } from '../common/like-pattern';
+import { ParseIdPipe } from '../common/validation.pipe';
+import { USERNAME_ANY_CASE } from '../users/dto/username';
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -46,7 +48,10 @@ export class PostsService {
    * posts is picked first, then only its posts' votes are counted. With a cursor the
    * page starts after it (keyset), so a deep page costs what the first one does.
    */
-  async list(viewerId: number, { limit, skip, search, cursor }: ListPostsQueryDto): Promise<PostPage> {
+  async list(
+    viewerId: number,
+    { limit, skip, search, cursor, owner_id: ownerId, author, voted }: ListPostsQueryDto,
+  ): Promise<PostPage> {
     if (cursor && skip > 0) {
       throw new ValidationProblemException([
         {
@@ -61,6 +66,10 @@ export class PostsService {
       skip,
       titlePattern: search ? `%${escapeLikePattern(search)}%` : undefined,
       after: cursor ? decodePostCursor(cursor) : undefined,
+      ownerId,
+      // A name no username can be matches nobody: [].
+      authorUsername: author === undefined ? undefined : USERNAME_ANY_CASE.test(author) ? author.toLowerCase() : '',
+      voted: voted === undefined ? undefined : voted === 'true',
     });
     const query = () => this.sql.rows<PostViewRow>(statement);
     const rows = await (search || skip > 0 ? this.expensiveListLane(query) : query());
@@ -72,6 +81,28 @@ export class PostsService {
           ? encodePostCursor({ createdAtMicros: last.created_at_us, id: last.id })
           : undefined,
     };
+  }
+
+  /**
+   * The id of the user a path names (`/users/{id or username}/posts`): digits only are an
+   * id (422 out of range), anything else a username; 404 when no user has it.
+   */
+  async userIdOf(idOrUsername: string): Promise<number> {
+    const byId = /^[0-9]+$/.test(idOrUsername);
+    const id = byId ? new ParseIdPipe().transform(idOrUsername, { type: 'param', data: 'id' }) : undefined;
+    const user =
+      byId || USERNAME_ANY_CASE.test(idOrUsername)
+        ? await this.posts.manager.findOne(User, {
+            where: byId ? { id } : { username: idOrUsername.toLowerCase() },
+            select: { id: true },
+          })
+        : null;
+    if (!user) {
+      throw new NotFoundException(
+        `There is no user ${JSON.stringify(idOrUsername.slice(0, 40))}; GET /users/me gives you, GET /posts?author=... finds authors' posts.`,
+      );
+    }
+    return user.id;
   }
 
   async findVisible(viewerId: number, id: number): Promise<PostResponseDto> {

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
+import { MAX_ID } from '../../common/validation.pipe';
 import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable, toInteger } from '../../common/optional';
 
@@ -65,4 +66,38 @@ export class ListPostsQueryDto {
   @IsString({ message: 'cursor must be a single string' })
   @CodePointLength(1, 64, { message: 'cursor is not one this service issued; follow the URL of the Link header' })
   cursor?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
+    description: "Only this author's posts (their drafts only for the author). An id no user has gives [].",
+    minimum: 1,
+    maximum: MAX_ID,
+    example: 7,
+  })
+  @IsOmittable()
+  @Transform(toInteger)
+  @IsInt({ message: `owner_id must be a positive integer no larger than ${MAX_ID}` })
+  @Min(1, { message: `owner_id must be a positive integer no larger than ${MAX_ID}` })
+  @Max(MAX_ID, { message: `owner_id must be a positive integer no larger than ${MAX_ID}` })
+  owner_id?: number;
+
+  @ApiPropertyOptional({
+    description: 'Only the posts of the user with this username (any case). A username no user has gives [].',
+    example: 'alice',
+    maxLength: 254,
+  })
+  @IsOmittable()
+  @IsString({ message: 'author must be a single string' })
+  @CodePointLength(1, 254, { message: 'author must be 1 to 254 characters' })
+  author?: string;
+
+  @ApiPropertyOptional({
+    description: 'true: only the posts you voted for; false: only those you did not.',
+    enum: ['true', 'false'],
+    example: 'true',
+  })
+  @IsOmittable()
+  @IsIn(['true', 'false'], { message: 'voted must be true or false' })
+  voted?: 'true' | 'false';
 }

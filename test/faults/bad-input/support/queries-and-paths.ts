@@ -103,7 +103,7 @@ export const pathSegment: fc.Arbitrary<string | Fixture> = fc.oneof(
 );
 
 export const UNKNOWN_PATHS = [
-  ...words('/ /admin /api /api/posts /posts/1/comment /users/me/posts /POSTS /Posts //posts /posts//1 /posts/1//'),
+  ...words('/ /admin /api /api/posts /posts/1/comment /users/me/postz /POSTS /Posts //posts /posts//1 /posts/1//'),
   ...words('/./posts /%2e/posts /posts%2F1 /.env /.git/config /favicon.ico /auth /auth/sessions/1/2 /vote/1 /login/x'),
   ...words('/redoc/x /openapi.json/x /health/x /docs/nothing-here /docs/swagger-ui-bundle.js.map'),
   // Traversal out of the docs assets, NUL, bytes that are not UTF-8, a broken escape, very long paths.
