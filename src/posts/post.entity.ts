@@ -23,6 +23,14 @@ export class PostEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** Moves with title, content and published only (not votes or comments); the INSERT's now() equals created_at. */
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+
+  /** The strong ETag `"<version>"`: bumped with every change of title, content or published. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
   @Index('posts_owner_id_idx')
   @Column({ name: 'owner_id', type: 'integer' })
   ownerId: number;
