@@ -37,7 +37,7 @@ const IfMatchHeader = () =>
     name: 'If-Match',
     required: false,
     description:
-      "Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. " +
+      'Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. ' +
       'Without it the request works unconditionally.',
     schema: { type: 'string', maxLength: IF_MATCH_MAX_LENGTH, example: '"3"' },
   });
