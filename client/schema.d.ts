@@ -1049,6 +1049,12 @@ export interface components {
              */
             created_at: string;
             /**
+             * Format: date-time
+             * @description When the title, content or published flag last changed (ISO 8601, UTC); equal to `created_at` until then. Votes and comments do not move it.
+             * @example 2026-11-22T10:20:00.000Z
+             */
+            updated_at: string;
+            /**
              * Format: int32
              * @description The id of the author.
              * @example 1
@@ -4127,6 +4133,8 @@ export interface operations {
             /** @description The new post; `Location` names it. */
             201: {
                 headers: {
+                    /** @description The post's version as a strong ETag. It changes with every change of the title, content or published flag (not with votes or comments); send it back in `If-Match` to change or delete the post only if it is still this version. */
+                    ETag?: string;
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -4322,6 +4330,8 @@ export interface operations {
             /** @description The post. */
             200: {
                 headers: {
+                    /** @description The post's version as a strong ETag. It changes with every change of the title, content or published flag (not with votes or comments); send it back in `If-Match` to change or delete the post only if it is still this version. */
+                    ETag?: string;
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -4445,7 +4455,10 @@ export interface operations {
     posts_replace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. Without it the request works unconditionally. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The post id: a positive integer. */
                 id: number;
@@ -4461,6 +4474,8 @@ export interface operations {
             /** @description The post as it is now. */
             200: {
                 headers: {
+                    /** @description The post's version as a strong ETag. It changes with every change of the title, content or published flag (not with votes or comments); send it back in `If-Match` to change or delete the post only if it is still this version. */
+                    ETag?: string;
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -4547,6 +4562,26 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "Post 7 has changed since the ETag you sent in If-Match (or that is not one of its ETags): GET /posts/7 again and retry with the ETag it answers."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4664,7 +4699,10 @@ export interface operations {
     posts_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. Without it the request works unconditionally. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The post id: a positive integer. */
                 id: number;
@@ -4760,6 +4798,26 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "Post 7 has changed since the ETag you sent in If-Match (or that is not one of its ETags): GET /posts/7 again and retry with the ETag it answers."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4877,7 +4935,10 @@ export interface operations {
     posts_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. Without it the request works unconditionally. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The post id: a positive integer. */
                 id: number;
@@ -4893,6 +4954,8 @@ export interface operations {
             /** @description The post as it is now. */
             200: {
                 headers: {
+                    /** @description The post's version as a strong ETag. It changes with every change of the title, content or published flag (not with votes or comments); send it back in `If-Match` to change or delete the post only if it is still this version. */
+                    ETag?: string;
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
                     "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
@@ -4979,6 +5042,26 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "There is no post with id 7 that you can see; GET /posts lists those you can."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "Post 7 has changed since the ETag you sent in If-Match (or that is not one of its ETags): GET /posts/7 again and retry with the ETag it answers."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -18,7 +18,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const userFields: Same<keyof User, 'id' | 'username' | 'email' | 'created_at'> = true;
 const postFields: Same<
   keyof Post,
-  'id' | 'title' | 'content' | 'published' | 'created_at' | 'owner_id' | 'owner' | 'votes'
+  'id' | 'title' | 'content' | 'published' | 'created_at' | 'updated_at' | 'owner_id' | 'owner' | 'votes'
 > = true;
 const tokenFields: Same<
   keyof Tokens,
@@ -82,6 +82,7 @@ describe('the typed client (client/, generated from openapi.json) against the ru
       content: 'Sent by the generated client',
       published: true,
       created_at: expect.any(String),
+      updated_at: read.data?.created_at,
       owner_id: me.data?.id,
       owner: { id: me.data?.id, username: null, email, created_at: me.data?.created_at },
       votes: 1,

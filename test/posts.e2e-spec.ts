@@ -10,6 +10,7 @@ interface PostBody {
   content: string;
   published: boolean;
   created_at: string;
+  updated_at: string;
   owner_id: number;
   owner: { id: number; username: string | null; email: string; created_at: string };
   votes: number;
@@ -112,6 +113,7 @@ describe('Posts', () => {
         content: 'First post',
         published: false,
         created_at: expect.stringMatching(ISO_TIMESTAMP),
+        updated_at: response.body.created_at,
         owner_id: alice.id,
         owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
@@ -221,6 +223,11 @@ describe('Posts', () => {
         'created_at',
       ],
       ['the body sets votes', { title: 'A title', content: 'Some content', votes: 100 }, 'votes'],
+      [
+        'the body sets updated_at',
+        { title: 'A title', content: 'Some content', updated_at: '2020-01-01T00:00:00.000Z' },
+        'updated_at',
+      ],
     ])('answers 422 naming the field and changes nothing when %s', async (_case, body, field) => {
       const response = await expectRefusedWithoutChange(
         () =>
@@ -286,6 +293,7 @@ describe('Posts', () => {
         content: 'Body text',
         published: true,
         created_at: created.created_at,
+        updated_at: created.created_at,
         owner_id: alice.id,
         owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
@@ -372,6 +380,7 @@ describe('Posts', () => {
           content: 'Shape content',
           published: true,
           created_at: post.created_at,
+          updated_at: post.created_at,
           owner_id: alice.id,
           owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
           votes: 0,
@@ -561,6 +570,8 @@ describe('Posts', () => {
         title: 'New title',
         content: 'New content',
         published: false,
+        // The change moves updated_at (test/post-etag.e2e-spec.ts checks by how much).
+        updated_at: expect.stringMatching(ISO_TIMESTAMP),
       });
       expect(await postRow(post.id)).toEqual(
         expect.objectContaining({ title: 'New title', content: 'New content', published: false, owner_id: alice.id }),
@@ -623,7 +634,7 @@ describe('Posts', () => {
       const response = await t.http().patch(`/posts/${post.id}`).set(alice.auth).send({ published: false });
 
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ ...post, published: false });
+      expect(response.body).toEqual({ ...post, published: false, updated_at: expect.stringMatching(ISO_TIMESTAMP) });
     });
 
     it('changes only the title, trimmed, when only the title is sent', async () => {
@@ -632,7 +643,11 @@ describe('Posts', () => {
       const response = await t.http().patch(`/posts/${post.id}`).set(alice.auth).send({ title: '  Fresh title ' });
 
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ ...post, title: 'Fresh title' });
+      expect(response.body).toEqual({
+        ...post,
+        title: 'Fresh title',
+        updated_at: expect.stringMatching(ISO_TIMESTAMP),
+      });
       expect((await postRow(post.id))?.title).toBe('Fresh title');
     });
 

@@ -32,7 +32,7 @@ const SESSION_USER_SQL = `SELECT u.id, u.email, u.username, u.role, u.email_veri
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
     AND u.disabled_at IS NULL`;
 
-const POST_COLUMNS = 'p.id, p.title, p.content, p.published, p.created_at, p.owner_id';
+const POST_COLUMNS = 'p.id, p.title, p.content, p.published, p.created_at, p.updated_at, p.version, p.owner_id';
 
 /**
  * The page of posts first (walking posts_created_at_id_idx and stopping after
@@ -135,6 +135,7 @@ function toPost(row) {
     content: row.content,
     published: row.published,
     created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
     owner_id: row.owner_id,
     owner: {
       id: row.owner_id,
@@ -187,6 +188,7 @@ app.get('/posts/:id', async (request, reply) => {
   if (rows.length === 0) {
     return problem(reply, 404, `There is no post with id ${id}.`);
   }
+  reply.header('ETag', `"${rows[0].version}"`);
   return toPost(rows[0]);
 });
 

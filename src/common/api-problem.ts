@@ -110,6 +110,9 @@ const EXAMPLE_DETAILS: Record<number, string> = {
   403: 'Only the owner of post 7 may change or delete it.',
   404: 'There is no post with id 7 that you can see; GET /posts lists those you can.',
   409: 'You have already voted on post 7; send dir 0 to remove your vote.',
+  412:
+    'Post 7 has changed since the ETag you sent in If-Match (or that is not one of its ETags): ' +
+    'GET /posts/7 again and retry with the ETag it answers.',
   413: TRANSPORT_DETAILS[413],
   415: TRANSPORT_DETAILS[415],
   // The per-client request limit of src/entrance/client-rate-limit.ts.

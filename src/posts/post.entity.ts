@@ -25,6 +25,14 @@ export class PostEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** Moves with title, content and published only (not votes or comments); the INSERT's now() equals created_at. */
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+
+  /** The strong ETag `"<version>"`: bumped with every change of title, content or published. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
   @Column({ name: 'owner_id', type: 'integer' })
   ownerId: number;
 

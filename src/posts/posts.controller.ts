@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiExtraModels,
+  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -17,7 +18,34 @@ import { ParseIdPipe } from '../common/validation.pipe';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { PostResponseDto } from './dto/post-response.dto';
-import { PostsService } from './posts.service';
+import { PostsService, type VersionedPost } from './posts.service';
+import { IF_MATCH_MAX_LENGTH, postETag, versionsOfIfMatch } from './if-match';
+
+/** The answer of a single-post route: the post, with its strong ETag. */
+const WITH_ETAG = {
+  ETag: {
+    description:
+      "The post's version as a strong ETag. It changes with every change of the title, content or published flag " +
+      '(not with votes or comments); send it back in `If-Match` to change or delete the post only if it is still this version.',
+    schema: { type: 'string', pattern: '^"[1-9][0-9]{0,9}"$', maxLength: 12, example: '"3"' },
+  },
+  ...RATE_LIMIT_HEADERS,
+};
+
+const IfMatchHeader = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'Only if the post is still at this version: the `ETag` of an earlier answer (`*`: any version). Otherwise 412 and nothing changes. ' +
+      'Without it the request works unconditionally.',
+    schema: { type: 'string', maxLength: IF_MATCH_MAX_LENGTH, example: '"3"' },
+  });
+
+function withETag(reply: FastifyReply, { post, version }: VersionedPost): PostResponseDto {
+  reply.header('ETag', postETag(version));
+  return post;
+}
 
 const PostIdParameter = () =>
   ApiParam({ name: 'id', description: 'The post id: a positive integer.', schema: { ...ID_PROPERTY, example: 7 } });
@@ -74,10 +102,14 @@ export class PostsController {
     summary: 'One post',
     description: "A published post, or a draft of yours; another user's draft answers 404, as a missing post does.",
   })
-  @ApiOkResponse({ type: PostResponseDto, description: 'The post.', headers: RATE_LIMIT_HEADERS })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post.', headers: WITH_ETAG })
   @ApiProblemResponses(404, 422)
-  findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<PostResponseDto> {
-    return this.posts.findVisible(user.id, id);
+  async findOne(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PostResponseDto> {
+    return withETag(reply, await this.posts.findVisible(user.id, id));
   }
 
   @Post()
@@ -89,7 +121,7 @@ export class PostsController {
   @ApiCreatedResponse({
     type: PostResponseDto,
     description: 'The new post; `Location` names it.',
-    headers: RATE_LIMIT_HEADERS,
+    headers: WITH_ETAG,
   })
   @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 413, 415, 422)
   @VerifiedEmailRequired()
@@ -98,9 +130,9 @@ export class PostsController {
     @Body() body: CreatePostDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponseDto> {
-    const post = await this.posts.create(user.id, body);
-    reply.header('Location', `/posts/${post.id}`);
-    return post;
+    const created = await this.posts.create(user.id, body);
+    reply.header('Location', `/posts/${created.post.id}`);
+    return withETag(reply, created);
   }
 
   @Put(':id')
@@ -110,15 +142,18 @@ export class PostsController {
     summary: 'Replace your post (every field)',
     description: 'Send `title`, `content` and `published`, all of them. Only the owner may; others get 403.',
   })
-  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  @IfMatchHeader()
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: WITH_ETAG })
+  @ApiProblemResponses(400, 403, 404, 412, 413, 415, 422)
   @VerifiedEmailRequired()
-  replace(
+  async replace(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseIdPipe) id: number,
     @Body() body: ReplacePostDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponseDto> {
-    return this.posts.replace(user.id, id, body);
+    return withETag(reply, await this.posts.replace(user.id, id, body, versionsOfIfMatch(ifMatch)));
   }
 
   @Patch(':id')
@@ -128,15 +163,18 @@ export class PostsController {
     summary: 'Change some fields of your post',
     description: 'Send any of `title`, `content` and `published`, at least one. Only the owner may; others get 403.',
   })
-  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
+  @IfMatchHeader()
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post as it is now.', headers: WITH_ETAG })
+  @ApiProblemResponses(400, 403, 404, 412, 413, 415, 422)
   @VerifiedEmailRequired()
-  update(
+  async update(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseIdPipe) id: number,
     @Body() body: UpdatePostDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponseDto> {
-    return this.posts.update(user.id, id, body);
+    return withETag(reply, await this.posts.update(user.id, id, body, versionsOfIfMatch(ifMatch)));
   }
 
   @Delete(':id')
@@ -149,10 +187,15 @@ export class PostsController {
       "The owner may, and so may an admin (for a post they can see); others get 403. An admin's deletion shows in " +
       "the owner's activity as `post_removed_by_admin`.",
   })
+  @IfMatchHeader()
   @ApiNoContentResponse({ description: 'Deleted.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, 403, 404, 413, 415, 422)
-  remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
-    return this.posts.remove(user, id);
+  @ApiProblemResponses(400, 403, 404, 412, 413, 415, 422)
+  remove(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    return this.posts.remove(user, id, versionsOfIfMatch(ifMatch));
   }
 }
 

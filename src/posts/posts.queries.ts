@@ -10,6 +10,9 @@ export interface PostViewRow {
   content: string;
   published: boolean;
   created_at: Date;
+  updated_at: Date;
+  /** The post's version: its ETag is `"<version>"`. */
+  version: number;
   /** `created_at` in microseconds since the epoch (bigint, as text): exact, for cursors. */
   created_at_us: string;
   owner_id: number;
@@ -20,7 +23,8 @@ export interface PostViewRow {
 }
 
 const POST_VIEW_COLUMNS = `
-  page.id, page.title, page.content, page.published, page.created_at, page.owner_id,
+  page.id, page.title, page.content, page.published, page.created_at, page.updated_at, page.version,
+  page.owner_id,
   (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
   owner.username AS owner_username, owner.email AS owner_email, owner.created_at AS owner_created_at,
   (SELECT count(*)::int FROM votes vote WHERE vote.post_id = page.id) AS votes`;
@@ -132,4 +136,50 @@ export function insertPostOfLiveOwner(post: {
   ownerId: number;
 }): Statement {
   return { text: INSERT_POST_OF_LIVE_OWNER, values: [post.title, post.content, post.published, post.ownerId] };
+}
+
+/**
+ * The version condition of a conditional write: `null` for none (no If-Match, or `*`),
+ * else the versions any of which may be current (none at all: the write cannot happen).
+ */
+export type VersionCondition = number[] | null;
+
+const UPDATE_OWN_POST = `UPDATE posts SET
+         title = COALESCE($3::varchar, title),
+         content = COALESCE($4::text, content),
+         published = COALESCE($5::boolean, published),
+         version = CASE WHEN (title, content, published) IS DISTINCT FROM
+             (COALESCE($3::varchar, title), COALESCE($4::text, content), COALESCE($5::boolean, published))
+           THEN version + 1 ELSE version END,
+         updated_at = CASE WHEN (title, content, published) IS DISTINCT FROM
+             (COALESCE($3::varchar, title), COALESCE($4::text, content), COALESCE($5::boolean, published))
+           THEN now() ELSE updated_at END
+       WHERE id = $1 AND owner_id = $2 AND ($6::integer[] IS NULL OR version = ANY($6::integer[]))
+       RETURNING id`;
+
+/**
+ * Changes the caller's own post, in one statement with its If-Match check, so that of two
+ * writers holding the same version only one can win. The version and `updated_at` move
+ * only when title, content or published really change (a PATCH that changes nothing keeps
+ * both). No row back: not the caller's post, missing, or the version did not match.
+ */
+export function updateOwnPost(
+  callerId: number,
+  id: number,
+  fields: { title?: string; content?: string; published?: boolean },
+  versions: VersionCondition,
+): Statement {
+  return {
+    text: UPDATE_OWN_POST,
+    values: [id, callerId, fields.title ?? null, fields.content ?? null, fields.published ?? null, versions],
+  };
+}
+
+const DELETE_OWN_POST = `DELETE FROM posts
+       WHERE id = $1 AND owner_id = $2 AND ($3::integer[] IS NULL OR version = ANY($3::integer[]))
+       RETURNING id`;
+
+/** Deletes the caller's own post with its If-Match check, in one statement. No row back: nothing deleted. */
+export function deleteOwnPost(callerId: number, id: number, versions: VersionCondition): Statement {
+  return { text: DELETE_OWN_POST, values: [id, callerId, versions] };
 }

@@ -16,7 +16,22 @@ import { DATABASE_CONFIG, type DatabaseConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
 import { decodePostCursor, encodePostCursor } from './post-cursor';
 import { PostEntity } from './post.entity';
-import { findVisiblePost, insertPostOfLiveOwner, listPosts, type PostViewRow } from './posts.queries';
+import {
+  deleteOwnPost,
+  findVisiblePost,
+  insertPostOfLiveOwner,
+  listPosts,
+  type PostViewRow,
+  updateOwnPost,
+  type VersionCondition,
+} from './posts.queries';
+import { staleETag } from './if-match';
+
+/** A post and its version, whose strong ETag (`"<version>"`) the single-post routes answer. */
+export interface VersionedPost {
+  post: PostResponseDto;
+  version: number;
+}
 
 export interface PostPage {
   posts: PostResponseDto[];
@@ -105,12 +120,12 @@ export class PostsService {
     return user.id;
   }
 
-  async findVisible(viewerId: number, id: number): Promise<PostResponseDto> {
+  async findVisible(viewerId: number, id: number): Promise<VersionedPost> {
     const rows = await this.sql.rows<PostViewRow>(findVisiblePost(viewerId, id));
     if (rows.length === 0) {
       throw postNotFound(id);
     }
-    return toPostResponse(rows[0]);
+    return { post: toPostResponse(rows[0]), version: rows[0].version };
   }
 
   /** Throws 404 when the post does not exist for this viewer (missing, or another user's draft). */
@@ -136,7 +151,7 @@ export class PostsService {
   }
 
   /** The owner is the caller; a caller whose account was deleted meanwhile gets 401 and no post. */
-  async create(ownerId: number, { title, content, published = true }: CreatePostDto): Promise<PostResponseDto> {
+  async create(ownerId: number, { title, content, published = true }: CreatePostDto): Promise<VersionedPost> {
     const rows = await this.sql.rows<{ id: number }>(insertPostOfLiveOwner({ title, content, published, ownerId }));
     if (rows.length === 0) {
       throw accountGoneException();
@@ -144,19 +159,33 @@ export class PostsService {
     return this.findVisible(ownerId, rows[0].id);
   }
 
-  replace(callerId: number, id: number, fields: ReplacePostDto): Promise<PostResponseDto> {
-    return this.update(callerId, id, fields);
+  replace(callerId: number, id: number, fields: ReplacePostDto, versions: VersionCondition): Promise<VersionedPost> {
+    return this.update(callerId, id, fields, versions);
   }
 
-  async update(callerId: number, id: number, fields: UpdatePostDto): Promise<PostResponseDto> {
-    const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-    if (Object.keys(changes).length === 0) {
+  /**
+   * The check of If-Match (`versions`, null without one) and the write are one UPDATE, so
+   * that of two editors holding the same ETag exactly one wins. The version and
+   * `updated_at` move only when title, content or published really change. Only when
+   * nothing was written does a second look tell 404 and 403 from 412.
+   */
+  async update(
+    callerId: number,
+    id: number,
+    fields: UpdatePostDto,
+    versions: VersionCondition = null,
+  ): Promise<VersionedPost> {
+    const { title, content, published } = fields;
+    if (title === undefined && content === undefined && published === undefined) {
       throw new ValidationProblemException([
         { field: 'body', message: 'send at least one of title, content and published' },
       ]);
     }
-    await this.assertOwner(callerId, id);
-    await this.posts.update({ id }, changes);
+    const written = await this.sql.affected(updateOwnPost(callerId, id, { title, content, published }, versions));
+    if (written === 0) {
+      await this.assertOwner(callerId, id);
+      throw staleETag(id);
+    }
     return this.findVisible(callerId, id);
   }
 
@@ -165,13 +194,21 @@ export class PostsService {
    * (a post they can see: another user's draft stays invisible, 404). An admin's deletion
    * is recorded in the owner's activity, in the same transaction.
    */
-  async remove(caller: Pick<AuthenticatedUser, 'id' | 'role'>, id: number): Promise<void> {
+  async remove(
+    caller: Pick<AuthenticatedUser, 'id' | 'role'>,
+    id: number,
+    versions: VersionCondition = null,
+  ): Promise<void> {
     const post = await this.posts.findOne({ where: { id }, select: { id: true, ownerId: true, published: true } });
     if (!post || (!post.published && post.ownerId !== caller.id)) {
       throw postNotFound(id);
     }
     if (post.ownerId === caller.id) {
-      await this.posts.delete({ id });
+      // The If-Match check and the deletion in one statement; nothing deleted: gone meanwhile, or another version.
+      if ((await this.sql.affected(deleteOwnPost(caller.id, id, versions))) === 0) {
+        await this.assertOwner(caller.id, id);
+        throw staleETag(id);
+      }
       return;
     }
     if (caller.role !== 'admin') {
@@ -185,14 +222,17 @@ export class PostsService {
         lock: { mode: 'for_key_share' },
       });
       // Only while the post is still published: a draft is invisible to the admin (404).
-      const deleted = await manager
-        .createQueryBuilder()
-        .delete()
-        .from(PostEntity)
-        .where('id = :id AND published', { id })
-        .execute();
-      if (!owner || !deleted.affected) {
+      const deletion = manager.createQueryBuilder().delete().from(PostEntity).where('id = :id AND published', { id });
+      if (versions !== null) {
+        deletion.andWhere(versions.length > 0 ? 'version IN (:...versions)' : 'false', { versions });
+      }
+      const deleted = await deletion.execute();
+      if (!owner) {
         throw postNotFound(id);
+      }
+      if (!deleted.affected) {
+        const current = await manager.findOne(PostEntity, { where: { id, published: true }, select: { id: true } });
+        throw current ? staleETag(id) : postNotFound(id);
       }
       await this.activity.record(manager, post.ownerId, 'post_removed_by_admin', BY_AN_ADMIN);
     });
@@ -221,6 +261,7 @@ function toPostResponse(row: PostViewRow): PostResponseDto {
     content: row.content,
     published: row.published,
     created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
     owner_id: row.owner_id,
     owner: {
       id: row.owner_id,

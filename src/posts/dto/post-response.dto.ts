@@ -37,6 +37,15 @@ export class PostResponseDto {
   })
   created_at: string;
 
+  @ApiProperty({
+    ...TIMESTAMP_PROPERTY,
+    example: '2026-11-22T10:20:00.000Z',
+    description:
+      'When the title, content or published flag last changed (ISO 8601, UTC); equal to `created_at` until then. ' +
+      'Votes and comments do not move it.',
+  })
+  updated_at: string;
+
   @ApiProperty({ ...ID_PROPERTY, example: 1, description: 'The id of the author.' })
   owner_id: number;
 
