@@ -12,6 +12,7 @@ import { ConfigurationModule } from './config/config.module';
 import type { Configuration } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
 import { EntranceModule } from './entrance/entrance.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -52,6 +53,7 @@ export class AppModule {
         PostsModule,
         VotesModule,
         CommentsModule,
+        IdempotencyModule,
         AdminModule,
         HealthModule,
       ],

@@ -15,6 +15,7 @@ import { linkHeader, nextPageLink } from '../common/id-cursor';
 import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/authenticated-user';
 import { CurrentUser, VerifiedEmailRequired } from '../common/identity/decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
+import { IDEMPOTENT_REPLAYED, Idempotent } from '../idempotency/idempotent.decorator';
 import { CommentsService } from './comments.service';
 import { CreateCommentDto, UpdateCommentDto } from './dto/comment-input.dto';
 import { CommentResponseDto } from './dto/comment-response.dto';
@@ -86,10 +87,12 @@ export class CommentsController {
         schema: { type: 'string', maxLength: 32, example: '/comments/12' },
       },
       ...RATE_LIMIT_HEADERS,
+      ...IDEMPOTENT_REPLAYED,
     },
   })
   @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 404, 413, 415, CONTENT_ERRORS)
   @VerifiedEmailRequired()
+  @Idempotent()
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ParseIdPipe) postId: number,

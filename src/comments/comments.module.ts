@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { ActivityModule } from '../activity/activity.module';
 import { PostsModule } from '../posts/posts.module';
 import { Comment } from './comment.entity';
@@ -7,7 +8,7 @@ import { CommentsController } from './comments.controller';
 import { CommentsService } from './comments.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Comment]), PostsModule, ActivityModule],
+  imports: [IdempotencyModule, TypeOrmModule.forFeature([Comment]), PostsModule, ActivityModule],
   controllers: [CommentsController],
   providers: [CommentsService],
 })

@@ -15,6 +15,7 @@ import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/a
 import { CurrentUser, VerifiedEmailRequired } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, ID_PROPERTY, RATE_LIMIT_HEADERS } from '../common/api-problem';
 import { ParseIdPipe } from '../common/validation.pipe';
+import { IDEMPOTENT_REPLAYED, Idempotent } from '../idempotency/idempotent.decorator';
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.dto';
 import { PostResponseDto } from './dto/post-response.dto';
@@ -121,10 +122,11 @@ export class PostsController {
   @ApiCreatedResponse({
     type: PostResponseDto,
     description: 'The new post; `Location` names it.',
-    headers: WITH_ETAG,
+    headers: { ...WITH_ETAG, ...IDEMPOTENT_REPLAYED },
   })
   @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 413, 415, 422)
   @VerifiedEmailRequired()
+  @Idempotent()
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreatePostDto,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { ActivityModule } from '../activity/activity.module';
 import { PostEntity } from './post.entity';
 import { PostsController } from './posts.controller';
@@ -7,7 +8,7 @@ import { PostsService } from './posts.service';
 import { UserPostsController } from './user-posts.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PostEntity]), ActivityModule],
+  imports: [IdempotencyModule, TypeOrmModule.forFeature([PostEntity]), ActivityModule],
   controllers: [PostsController, UserPostsController],
   providers: [PostsService],
   exports: [PostsService],

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/authenticated-user';
 import { CurrentUser, VerifiedEmailRequired } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
+import { IDEMPOTENT_REPLAYED, Idempotent } from '../idempotency/idempotent.decorator';
 import { VoteDto, VoteResultDto } from './dto/vote.dto';
 import { VotesService } from './votes.service';
 
@@ -22,11 +23,17 @@ export class VotesController {
   @ApiCreatedResponse({
     type: VoteResultDto,
     description: 'Vote added; `Location` names the post.',
-    headers: RATE_LIMIT_HEADERS,
+    headers: { ...RATE_LIMIT_HEADERS, ...IDEMPOTENT_REPLAYED },
   })
-  @ApiOkResponse({ type: VoteResultDto, description: 'Vote removed.', headers: RATE_LIMIT_HEADERS })
-  @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 404, 409, 413, 415, 422)
+  @ApiOkResponse({
+    type: VoteResultDto,
+    description: 'Vote removed.',
+    headers: { ...RATE_LIMIT_HEADERS, ...IDEMPOTENT_REPLAYED },
+  })
+  @ApiProblemResponses(400, { status: 403, detail: VERIFY_EMAIL_FIRST }, 404, 413, 415, 422)
   @VerifiedEmailRequired()
+  // 409 also when you have already voted on the post.
+  @Idempotent({ conflict: 'You have already voted on post 7; send dir 0 to remove your vote.' })
   async vote(
     @CurrentUser() user: AuthenticatedUser,
     @Body() { post_id: postId, dir }: VoteDto,

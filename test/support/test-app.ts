@@ -283,7 +283,7 @@ export async function registerUser(testApp: Pick<TestApp, 'http'>, email?: strin
 /** Every row of the service's tables, to prove a refused request changed nothing. */
 export async function snapshotTables(db: Pool): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of ['users', 'posts', 'votes', 'comments']) {
+  for (const table of ['users', 'posts', 'votes', 'comments', 'idempotency_keys']) {
     snapshot[table] = (await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`)).rows;
   }
   return snapshot;
