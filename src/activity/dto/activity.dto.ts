@@ -1,35 +1,13 @@
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ID_PROPERTY, TIMESTAMP_PROPERTY } from '../../common/api-problem';
-import { IsOmittable, toInteger } from '../../common/optional';
+import { PageCursor, PageLimit } from '../../common/page-query';
 import { ACTIVITY_TYPES, type ActivityEvent, type ActivityType } from '../activity-event.entity';
 
 export class ActivityQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    format: 'int32',
-    description: 'How many events to return: 1 to 100.',
-    default: 20,
-    minimum: 1,
-    maximum: 100,
-    example: 20,
-  })
-  @IsOmittable()
-  @Transform(toInteger)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  @PageLimit('events')
   limit: number = 20;
 
-  @ApiPropertyOptional({
-    description: 'Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page.',
-    example: 'aTQy',
-    maxLength: 64,
-  })
-  @IsOmittable()
-  @IsString({ message: 'cursor must be a single string' })
-  @MaxLength(64, { message: 'cursor is not one this service issued; follow the URL of the Link header' })
+  @PageCursor()
   cursor?: string;
 }
 

@@ -1,27 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsString } from 'class-validator';
 import { TIMESTAMP_PROPERTY } from '../../common/api-problem';
 import { CodePointLength } from '../../common/code-point-length';
-import { IsOmittable, toInteger } from '../../common/optional';
+import { IsOmittable } from '../../common/optional';
+import { PageCursor, PageLimit } from '../../common/page-query';
 import { MeResponseDto } from '../../users/dto/user-response.dto';
 import type { User } from '../../users/user.entity';
 
 export class ListUsersQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    format: 'int32',
-    description: 'How many users to return: 1 to 100.',
-    default: 20,
-    minimum: 1,
-    maximum: 100,
-    example: 20,
-  })
-  @IsOmittable()
-  @Transform(toInteger)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  @PageLimit('users')
   limit: number = 20;
 
   @ApiPropertyOptional({
@@ -35,14 +22,7 @@ export class ListUsersQueryDto {
   @CodePointLength(0, 254, { message: 'search must be at most 254 characters' })
   search: string = '';
 
-  @ApiPropertyOptional({
-    description: 'Where to continue: copy it from the `rel="next"` URL of the `Link` header of the previous page.',
-    example: 'aTQy',
-    maxLength: 64,
-  })
-  @IsOmittable()
-  @IsString({ message: 'cursor must be a single string' })
-  @MaxLength(64, { message: 'cursor is not one this service issued; follow the URL of the Link header' })
+  @PageCursor()
   cursor?: string;
 }
 
