@@ -2,8 +2,7 @@ import { ActivityService } from '../activity/activity.service';
 import { User } from '../users/user.entity';
 import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
 import { escapeLikePattern } from '../common/like-pattern';
-import { ParseIdPipe } from '../common/validation.pipe';
-import { USERNAME_ANY_CASE } from '../users/dto/username';
+import { USERNAME_ANY_CASE, userReference } from '../users/dto/username';
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -103,15 +102,8 @@ export class PostsService {
    * id (422 out of range), anything else a username; 404 when no user has it.
    */
   async userIdOf(idOrUsername: string): Promise<number> {
-    const byId = /^[0-9]+$/.test(idOrUsername);
-    const id = byId ? new ParseIdPipe().transform(idOrUsername, { type: 'param', data: 'id' }) : undefined;
-    const user =
-      byId || USERNAME_ANY_CASE.test(idOrUsername)
-        ? await this.posts.manager.findOne(User, {
-            where: byId ? { id } : { username: idOrUsername.toLowerCase() },
-            select: { id: true },
-          })
-        : null;
+    const reference = userReference(idOrUsername);
+    const user = reference ? await this.posts.manager.findOne(User, { where: reference, select: { id: true } }) : null;
     if (!user) {
       throw new NotFoundException(
         `There is no user ${JSON.stringify(idOrUsername.slice(0, 40))}; GET /users/me gives you, GET /posts?author=... finds authors' posts.`,

@@ -11,11 +11,10 @@ import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser, ClientInfo } from '../common/identity/authenticated-user';
 import { Client, CurrentUser, Public } from '../common/identity/decorators';
 import { ApiBearerAuthRequired, ApiProblemResponses, RATE_LIMIT_HEADERS } from '../common/api-problem';
-import { ParseIdPipe } from '../common/validation.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ChangePasswordDto, DeleteAccountDto } from './dto/password.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
-import { USERNAME_ANY_CASE } from './dto/username';
+import { userReference } from './dto/username';
 import { MeResponseDto, UserResponseDto } from './dto/user-response.dto';
 import {
   EMAIL_TAKEN,
@@ -29,8 +28,6 @@ import {
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
-  private readonly parseId = new ParseIdPipe();
-
   constructor(private readonly users: UsersService) {}
 
   @Public()
@@ -175,12 +172,12 @@ export class UsersController {
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
   async findOne(@Param('id') idOrUsername: string): Promise<UserResponseDto> {
-    const user = /^[0-9]+$/.test(idOrUsername)
-      ? await this.users.getById(this.parseId.transform(idOrUsername, { type: 'param', data: 'id' }))
-      : USERNAME_ANY_CASE.test(idOrUsername)
-        ? await this.users.getByUsername(idOrUsername)
-        : // No user can have it (and PostgreSQL refuses some characters, such as NUL, outright).
-          this.users.noSuchUsername(idOrUsername);
+    const reference = userReference(idOrUsername);
+    const user = !reference
+      ? this.users.noSuchUsername(idOrUsername)
+      : 'id' in reference
+        ? await this.users.getById(reference.id)
+        : await this.users.getByUsername(reference.username);
     return UserResponseDto.from(user);
   }
 }

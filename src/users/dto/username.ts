@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Matches } from 'class-validator';
+import { ParseIdPipe } from '../../common/validation.pipe';
 
 /** 3 to 30 ASCII letters, digits and `_`, starting with a letter (any case; stored lower-case). */
 export const USERNAME_PATTERN = /^[a-z][a-z0-9_]{2,29}$/;
@@ -29,4 +30,16 @@ export function IsUsername(options: { required: boolean }): PropertyDecorator {
     IsString({ message: 'username must be a string' }),
     Matches(USERNAME_PATTERN, { message: `username must be ${USERNAME_RULE}` }),
   );
+}
+
+/**
+ * What a path segment `{id or username}` names: digits only are an id (422 when out of
+ * range), a possible username is a username (lower-cased), anything else nobody
+ * (undefined: no user can have it, and PostgreSQL refuses some characters, such as NUL).
+ */
+export function userReference(segment: string): { id: number } | { username: string } | undefined {
+  if (/^[0-9]+$/.test(segment)) {
+    return { id: new ParseIdPipe().transform(segment, { type: 'param', data: 'id' }) };
+  }
+  return USERNAME_ANY_CASE.test(segment) ? { username: segment.toLowerCase() } : undefined;
 }
