@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, Repository } from 'typeorm';
@@ -13,8 +13,10 @@ import { forgetOldEvents, recordRefusedLogin } from './activity.queries';
 const RETENTION_BATCH = 5_000;
 
 @Injectable()
-export class ActivityService {
+export class ActivityService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Activity');
+  /** Refused logins being recorded: a shutdown waits for them before the pool closes. */
+  private readonly recording = new Set<Promise<unknown>>();
 
   constructor(
     private readonly sql: Sql,
@@ -42,7 +44,7 @@ export class ActivityService {
    * does not tell that the account exists.
    */
   recordRefusedLogin(userId: number, type: 'login_failed' | 'login_blocked', origin: ActivityOrigin): void {
-    this.sql
+    const write = this.sql
       .rows(
         recordRefusedLogin(
           userId,
@@ -55,7 +57,20 @@ export class ActivityService {
         this.logger.warn(
           `A refused login could not be recorded: ${error instanceof Error ? error.message : String(error)}`,
         );
-      });
+      })
+      .finally(() => this.recording.delete(write));
+    this.recording.add(write);
+  }
+
+  /** Resolves once every refused login recorded so far is written (or given up). */
+  async settled(): Promise<void> {
+    while (this.recording.size > 0) {
+      await Promise.all(this.recording);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.settled();
   }
 
   /** A page of the user's events, newest first, after the event `beforeId` (keyset paging). */

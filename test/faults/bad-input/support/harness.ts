@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { ActivityService } from '../../../../src/activity/activity.service';
 import { createTestApp, TestApp } from '../../../support/test-app';
 import { plausibleBodyOf } from './bodies';
 import {
@@ -100,6 +101,11 @@ export function useBadInputHarness(): BadInputHarness {
     throw new Error('password-reset requests stayed unanswered for 5 s');
   }
 
+  /** Waits for the refused logins' events, written off the answer's path (ActivityService.recordRefusedLogin). */
+  function refusedLoginsRecorded(): Promise<void> {
+    return t.app.get(ActivityService).settled();
+  }
+
   async function sendWithSupertest(request: SentRequest): Promise<Answer> {
     let call = t
       .http()
@@ -129,6 +135,7 @@ export function useBadInputHarness(): BadInputHarness {
   async function exercise(plan: RequestPlan, send: Send): Promise<number> {
     const request = resolvePlan(plan, state);
     await resetRequestsAnswered(t.db);
+    await refusedLoginsRecorded();
     const before = await snapshot(t.db, snapshotQuery);
     let answer: Answer;
     try {
@@ -137,6 +144,8 @@ export function useBadInputHarness(): BadInputHarness {
       state = await restoreFixtures(t, state);
       throw new Error(`No answer (${(error as Error).message})\n${describeExchange(request, undefined)}`);
     }
+    // A refused login's event is written just after its answer: it belongs to this exchange.
+    await refusedLoginsRecorded();
     const after = await snapshot(t.db, snapshotQuery);
     const breaches = contractBreaches(plan, answer);
     const changed = changedTables(before, after);
