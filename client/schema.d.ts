@@ -308,8 +308,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Published posts and your drafts, newest first
-         * @description Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`. When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.
+         * Published posts and your drafts, newest first or most voted first
+         * @description Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`; `sort=top` lists the most voted first (then the newest). Each post says how many votes and comments it has and whether you voted for it (`voted`). When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.
          */
         get: operations["posts_list"];
         put?: never;
@@ -1068,6 +1068,17 @@ export interface components {
              * @example 3
              */
             votes: number;
+            /**
+             * @description Whether you (the caller) have voted for the post.
+             * @example false
+             */
+            voted: boolean;
+            /**
+             * Format: int32
+             * @description How many comments the post has (GET /posts/{id}/comments lists them).
+             * @example 2
+             */
+            comments: number;
         };
         PostChanges: {
             /**
@@ -3993,7 +4004,7 @@ export interface operations {
             query?: {
                 /** @description How many posts to return: 1 to 100. */
                 limit?: number;
-                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
+                /** @description How many posts to skip, from the start of the order: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
                 skip?: number;
                 /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
                 search?: string;
@@ -4005,6 +4016,8 @@ export interface operations {
                 author?: string;
                 /** @description true: only the posts you voted for; false: only those you did not. */
                 voted?: "true" | "false";
+                /** @description `new`: newest first; `top`: most votes first, then newest. The cursor of the `Link` header continues the same order. */
+                sort?: "new" | "top";
             };
             header?: never;
             path?: never;
@@ -5208,7 +5221,7 @@ export interface operations {
             query?: {
                 /** @description How many posts to return: 1 to 100. */
                 limit?: number;
-                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
+                /** @description How many posts to skip, from the start of the order: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
                 skip?: number;
                 /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
                 search?: string;
@@ -5220,6 +5233,8 @@ export interface operations {
                 author?: string;
                 /** @description true: only the posts you voted for; false: only those you did not. */
                 voted?: "true" | "false";
+                /** @description `new`: newest first; `top`: most votes first, then newest. The cursor of the `Link` header continues the same order. */
+                sort?: "new" | "top";
             };
             header?: never;
             path?: never;
@@ -5337,7 +5352,7 @@ export interface operations {
             query?: {
                 /** @description How many posts to return: 1 to 100. */
                 limit?: number;
-                /** @description How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
+                /** @description How many posts to skip, from the start of the order: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, which costs what the first page costs at any depth. */
                 skip?: number;
                 /** @description Only posts whose title contains this text, case-insensitively; `%` and `_` are plain characters. */
                 search?: string;
@@ -5349,6 +5364,8 @@ export interface operations {
                 author?: string;
                 /** @description true: only the posts you voted for; false: only those you did not. */
                 voted?: "true" | "false";
+                /** @description `new`: newest first; `top`: most votes first, then newest. The cursor of the `Link` header continues the same order. */
+                sort?: "new" | "top";
             };
             header?: never;
             path: {

@@ -6,6 +6,8 @@ import { User } from '../users/user.entity';
 @Index('posts_created_at_id_idx', { synchronize: false })
 // One author's posts in the list order (and the foreign key's index): DESC keys again.
 @Index('posts_owner_id_created_at_id_idx', { synchronize: false })
+// The `sort=top` order (votes_count DESC, created_at DESC, id DESC): DESC keys again.
+@Index('posts_votes_count_created_at_id_idx', { synchronize: false })
 // Trigram GIN index for the substring search; TypeORM cannot describe it either.
 @Index('posts_title_trgm_idx', { synchronize: false })
 /** A row of `posts` (named apart from Nest's `@Post()` decorator, which the controllers use). */
@@ -32,6 +34,14 @@ export class PostEntity {
   /** The strong ETag `"<version>"`: bumped with every change of title, content or published. */
   @Column({ type: 'integer', default: 1 })
   version: number;
+
+  /** How many votes the post has: kept by triggers on `votes`, in the vote's transaction (migration PostCounters). */
+  @Column({ name: 'votes_count', type: 'integer', default: 0, insert: false, update: false })
+  votesCount: number;
+
+  /** How many comments the post has: kept by triggers on `comments`, likewise. */
+  @Column({ name: 'comments_count', type: 'integer', default: 0, insert: false, update: false })
+  commentsCount: number;
 
   @Column({ name: 'owner_id', type: 'integer' })
   ownerId: number;

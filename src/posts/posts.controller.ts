@@ -60,9 +60,11 @@ export class PostsController {
   @Get()
   @ApiOperation({
     operationId: 'posts_list',
-    summary: 'Published posts and your drafts, newest first',
+    summary: 'Published posts and your drafts, newest first or most voted first',
     description:
-      "Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`. " +
+      "Narrow it with `owner_id` or `author` (one author's posts), `voted` (those you voted for) and `search`; " +
+      '`sort=top` lists the most voted first (then the newest). Each post says how many votes and comments it has ' +
+      'and whether you voted for it (`voted`). ' +
       'When more posts follow, the `Link` header (RFC 8288) names the next page: `</posts?limit=10&cursor=...>; rel="next"`.',
   })
   @ApiExtraModels(PostResponseDto)
@@ -204,10 +206,13 @@ export class PostsController {
 /** The URL of the next page: the same path and filters, continued from the cursor. */
 export function nextPageUrl(
   path: string,
-  { limit, search, owner_id: ownerId, author, voted }: ListPostsQueryDto,
+  { limit, search, owner_id: ownerId, author, voted, sort }: ListPostsQueryDto,
   cursor: string,
 ): string {
   const parameters = new URLSearchParams({ limit: String(limit) });
+  if (sort === 'top') {
+    parameters.set('sort', sort);
+  }
   if (search) {
     parameters.set('search', search);
   }

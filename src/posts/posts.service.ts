@@ -58,13 +58,13 @@ export class PostsService {
   }
 
   /**
-   * Newest first; the viewer sees published posts and their own drafts. The page of
-   * posts is picked first, then only its posts' votes are counted. With a cursor the
-   * page starts after it (keyset), so a deep page costs what the first one does.
+   * Newest first, or most votes first (`sort=top`); the viewer sees published posts and
+   * their own drafts. With a cursor the page starts after it (keyset, in the same order),
+   * so a deep page costs what the first one does.
    */
   async list(
     viewerId: number,
-    { limit, skip, search, cursor, owner_id: ownerId, author, voted }: ListPostsQueryDto,
+    { limit, skip, search, cursor, owner_id: ownerId, author, voted, sort: order }: ListPostsQueryDto,
   ): Promise<PostPage> {
     if (cursor && skip > 0) {
       throw new ValidationProblemException([
@@ -78,8 +78,9 @@ export class PostsService {
       viewerId,
       limit,
       skip,
+      order,
       titlePattern: search ? `%${escapeLikePattern(search)}%` : undefined,
-      after: cursor ? decodePostCursor(cursor) : undefined,
+      after: cursor ? decodePostCursor(order, cursor) : undefined,
       ownerId,
       // A name no username can be matches nobody: [].
       authorUsername: author === undefined ? undefined : USERNAME_ANY_CASE.test(author) ? author.toLowerCase() : '',
@@ -92,7 +93,7 @@ export class PostsService {
       posts: rows.map(toPostResponse),
       nextCursor:
         last && rows.length === limit
-          ? encodePostCursor({ createdAtMicros: last.created_at_us, id: last.id })
+          ? encodePostCursor(order, { votes: last.votes, createdAtMicros: last.created_at_us, id: last.id })
           : undefined,
     };
   }
@@ -262,5 +263,7 @@ function toPostResponse(row: PostViewRow): PostResponseDto {
       created_at: row.owner_created_at.toISOString(),
     },
     votes: row.votes,
+    voted: row.voted,
+    comments: row.comments,
   };
 }

@@ -4,6 +4,9 @@ import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import { MAX_ID } from '../../common/validation.pipe';
 import { CodePointLength } from '../../common/code-point-length';
 import { IsOmittable, toInteger } from '../../common/optional';
+import type { PostOrder } from '../posts.queries';
+
+const POST_ORDERS: PostOrder[] = ['new', 'top'];
 
 /** A skipped row still costs a read: deeper than this, a page would hold a connection for long. */
 export const MAX_SKIP = 10_000;
@@ -29,7 +32,7 @@ export class ListPostsQueryDto {
     type: 'integer',
     format: 'int32',
     description:
-      'How many posts to skip, from the newest: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, ' +
+      'How many posts to skip, from the start of the order: 0 to 10,000. Deeper pages follow the cursor of the `Link` header, ' +
       'which costs what the first page costs at any depth.',
     default: 0,
     minimum: 0,
@@ -100,4 +103,15 @@ export class ListPostsQueryDto {
   @IsOmittable()
   @IsIn(['true', 'false'], { message: 'voted must be true or false' })
   voted?: 'true' | 'false';
+
+  @ApiPropertyOptional({
+    description:
+      '`new`: newest first; `top`: most votes first, then newest. The cursor of the `Link` header continues the same order.',
+    enum: POST_ORDERS,
+    default: 'new',
+    example: 'top',
+  })
+  @IsOmittable()
+  @IsIn(POST_ORDERS, { message: 'sort must be new or top' })
+  sort: PostOrder = 'new';
 }

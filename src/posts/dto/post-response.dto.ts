@@ -62,4 +62,16 @@ export class PostResponseDto {
     description: 'How many votes the post has.',
   })
   votes: number;
+
+  @ApiProperty({ example: false, description: 'Whether you (the caller) have voted for the post.' })
+  voted: boolean;
+
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    example: 2,
+    description: 'How many comments the post has (GET /posts/{id}/comments lists them).',
+  })
+  comments: number;
 }
