@@ -18,7 +18,17 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const userFields: Same<keyof User, 'id' | 'username' | 'email' | 'created_at'> = true;
 const postFields: Same<
   keyof Post,
-  'id' | 'title' | 'content' | 'published' | 'created_at' | 'updated_at' | 'owner_id' | 'owner' | 'votes'
+  | 'id'
+  | 'title'
+  | 'content'
+  | 'published'
+  | 'created_at'
+  | 'updated_at'
+  | 'owner_id'
+  | 'owner'
+  | 'votes'
+  | 'voted'
+  | 'comments'
 > = true;
 const tokenFields: Same<
   keyof Tokens,
