@@ -11,17 +11,17 @@ export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const PROJECT_DIR = dirname(BENCH_DIR);
 
 /** Data sizes at BENCH_SCALE=1: what the issue asks seeding to handle in under a minute. */
-const FULL_SIZES = { users: 1_000, posts: 100_000, votes: 500_000 };
+const FULL_SIZES = { users: 1_000, posts: 100_000, votes: 500_000, comments: 200_000 };
 /** Tiny data for CI: enough rows for every scenario, seeded in well under a second. */
-const SMOKE_SIZES = { users: 20, posts: 500, votes: 1_000 };
+const SMOKE_SIZES = { users: 20, posts: 500, votes: 1_000, comments: 1_000 };
 
 /** The scenario keys `--only` accepts (defined in scenarios.mjs). */
 export const SCENARIO_KEYS = ['list', 'get', 'search', 'unauthorized', 'create', 'vote', 'login'];
 
-const USAGE = `Usage: node bench/run.mjs [--smoke] [--scale X] [--users N] [--posts N] [--votes N]
+const USAGE = `Usage: node bench/run.mjs [--smoke] [--scale X] [--users N] [--posts N] [--votes N] [--comments N]
        [--duration S] [--warmup S] [--connections N] [--runs N] [--only a,b] [--out DIR]
 
-Environment (flags win): BENCH_SCALE, BENCH_USERS, BENCH_POSTS, BENCH_VOTES, BENCH_DURATION,
+Environment (flags win): BENCH_SCALE, BENCH_USERS, BENCH_POSTS, BENCH_VOTES, BENCH_COMMENTS, BENCH_DURATION,
 BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_ONLY, BENCH_OUT, BENCH_SEARCH,
 BENCH_BCRYPT_SECONDS, BENCH_APP_NODE_ARGS, BCRYPT_ROUNDS, DATABASE_POOL_SIZE, DATABASE_URL, UV_THREADPOOL_SIZE.
 See bench/README.md.`;
@@ -92,6 +92,11 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     min: 0,
     max: 1_000_000_000,
   });
+  const comments = numberOption(pick('comments', 'BENCH_COMMENTS'), scaled(base.comments), {
+    name: 'BENCH_COMMENTS',
+    min: 0,
+    max: 1_000_000_000,
+  });
   if (votes > users * posts) {
     throw new Error(`BENCH_VOTES (${votes}) cannot exceed users x posts (${users * posts}): each pair votes once`);
   }
@@ -108,7 +113,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
   const poolSize = numberOption(env.DATABASE_POOL_SIZE, 10, { name: 'DATABASE_POOL_SIZE', min: 1, max: 200 });
   return {
     smoke,
-    sizes: { users, posts, votes, scale },
+    sizes: { users, posts, votes, comments, scale },
     duration: numberOption(pick('duration', 'BENCH_DURATION'), smoke ? 1 : 10, {
       name: 'BENCH_DURATION',
       min: 1,

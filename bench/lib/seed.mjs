@@ -57,10 +57,20 @@ export function benchEmail(tag, n) {
   return `bench-${tag}-${n}@example.com`;
 }
 
+/** The comments of the one post the comments-page scenarios read (besides `sizes.comments` scattered ones). */
+export const HOT_POST_COMMENTS = 200;
+
+/** The username of bench user `n` (1-based): `GET /posts?author=` finds their posts. */
+export function benchUsername(tag, n) {
+  return `b_${tag}_${n}`;
+}
+
 /**
- * Inserts `sizes.users` users (all with `passwordHash`), `sizes.posts` posts and
- * `sizes.votes` distinct votes, then VACUUM ANALYZE so the planner knows the sizes.
- * Returns the id ranges (each statement's ids are contiguous) and the timings.
+ * Inserts `sizes.users` users (all with `passwordHash`, each with a username),
+ * `sizes.posts` posts, `sizes.votes` distinct votes and `sizes.comments` comments
+ * (plus HOT_POST_COMMENTS on `hotPost`, the first published post), sets each post's
+ * vote and comment counts, then VACUUM ANALYZE so the planner knows the sizes.
+ * Returns the id ranges (each statement's ids are contiguous), the hot post and the timings.
  */
 export async function seed(url, { sizes, passwordHash, tag }) {
   return withClient(url, async (client) => {
@@ -79,10 +89,14 @@ export async function seed(url, { sizes, passwordHash, tag }) {
       withoutForeignKeyChecks(client, () => insertPosts(client, sizes.posts, users)),
     );
     await timed('votes', () => withoutForeignKeyChecks(client, () => insertVotes(client, sizes.votes, users, posts)));
+    const commented = await timed('comments', () =>
+      withoutForeignKeyChecks(client, () => insertComments(client, sizes.comments ?? 0, users, posts)),
+    );
     await timed('checkReferences', () => checkReferences(client));
-    await timed('vacuumAnalyze', () => client.query('VACUUM (ANALYZE) users, posts, votes'));
+    await timed('counts', () => countVotesAndComments(client));
+    await timed('vacuumAnalyze', () => client.query('VACUUM (ANALYZE) users, posts, votes, comments'));
     timings.total = Object.values(timings).reduce((a, b) => a + b, 0);
-    return { users, posts, timings };
+    return { users, posts, hotPost: commented.hotPost, timings };
   });
 }
 
@@ -110,14 +124,16 @@ async function withoutForeignKeyChecks(client, work) {
   }
 }
 
-/** Every post's owner and every vote's user and post exist (what the skipped triggers would have checked). */
+/** Every post's owner, every vote's and comment's user and post exist (what the skipped triggers would have checked). */
 async function checkReferences(client) {
-  // Three anti-joins, which PostgreSQL runs as hash joins: one pass over each table.
+  // Anti-joins, which PostgreSQL runs as hash joins: one pass over each table.
   const { rows } = await client.query(`SELECT
       (SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.owner_id))::int AS posts,
       (SELECT count(*) FROM votes v WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id))::int AS vote_users,
-      (SELECT count(*) FROM votes v WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = v.post_id))::int AS vote_posts`);
-  if (rows[0].posts + rows[0].vote_users + rows[0].vote_posts > 0) {
+      (SELECT count(*) FROM votes v WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = v.post_id))::int AS vote_posts,
+      (SELECT count(*) FROM comments c WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = c.author_id)
+        OR NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = c.post_id))::int AS comments`);
+  if (Object.values(rows[0]).some((dangling) => dangling > 0)) {
     throw new Error(`the seed wrote dangling references: ${JSON.stringify(rows[0])}`);
   }
 }
@@ -140,8 +156,8 @@ function insertUsers(client, count, passwordHash, tag) {
   // One shared precomputed hash: hashing per user at cost 12 would take minutes.
   return insertedRange(
     client,
-    `INSERT INTO users (email, password_hash, created_at)
-     SELECT 'bench-' || $3 || '-' || g || '@example.com', $2, now() - random() * interval '730 days'
+    `INSERT INTO users (email, username, password_hash, created_at)
+     SELECT 'bench-' || $3 || '-' || g || '@example.com', 'b_' || $3 || '_' || g, $2, now() - random() * interval '730 days'
      FROM generate_series(1, $1::int) AS g`,
     [count, passwordHash, tag],
     'user',
@@ -166,6 +182,44 @@ function insertPosts(client, count, users) {
     [count, users.first, users.count, WORDS],
     'post',
   );
+}
+
+/**
+ * `count` comments by random users on random posts, oldest first by id as the API
+ * writes them, then HOT_POST_COMMENTS on the first published post (`hotPost`).
+ */
+async function insertComments(client, count, users, posts) {
+  const comment = (postId) => `INSERT INTO comments (post_id, author_id, content, created_at)
+     SELECT ${postId}, $2 + floor(random() * $3)::int,
+            array_to_string(ARRAY(SELECT w[1 + floor(random() * cardinality(w))::int] FROM generate_series(1, 5 + g % 20)), ' '),
+            now() - ($1::int - g) * interval '1 second'
+     FROM generate_series(1, $1::int) AS g, (SELECT $5::text[] AS w) AS words
+     ORDER BY g`;
+  if (count > 0) {
+    await client.query(comment('$4 + floor(random() * $6)::int'), [
+      count,
+      users.first,
+      users.count,
+      posts.first,
+      WORDS,
+      posts.count,
+    ]);
+  }
+  const { rows } = await client.query('SELECT min(id) AS id FROM posts WHERE published');
+  const hotPost = rows[0].id;
+  await client.query(comment('$4::int'), [HOT_POST_COMMENTS, users.first, users.count, hotPost, WORDS]);
+  return { hotPost };
+}
+
+/**
+ * The counts the triggers keep (migration PostCounters), which did not fire in replica
+ * mode: one aggregate pass over votes and one over comments.
+ */
+async function countVotesAndComments(client) {
+  await client.query(`UPDATE posts SET votes_count = counted.n
+     FROM (SELECT post_id, count(*)::int AS n FROM votes GROUP BY post_id) counted WHERE posts.id = counted.post_id`);
+  await client.query(`UPDATE posts SET comments_count = counted.n
+     FROM (SELECT post_id, count(*)::int AS n FROM comments GROUP BY post_id) counted WHERE posts.id = counted.post_id`);
 }
 
 /**
