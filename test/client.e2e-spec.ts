@@ -96,6 +96,8 @@ describe('the typed client (client/, generated from openapi.json) against the ru
       owner_id: me.data?.id,
       owner: { id: me.data?.id, username: null, email, created_at: me.data?.created_at },
       votes: 1,
+      voted: true,
+      comments: 0,
     });
 
     const listed = await api.GET('/posts', {

@@ -117,6 +117,8 @@ describe('Posts', () => {
         owner_id: alice.id,
         owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
+        voted: false,
+        comments: 0,
       });
       expect(response.body.id).toBeGreaterThan(0);
       expect(await postRow((response.body as PostBody).id)).toEqual(
@@ -297,6 +299,8 @@ describe('Posts', () => {
         owner_id: alice.id,
         owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
         votes: 0,
+        voted: false,
+        comments: 0,
       });
     });
 
@@ -384,6 +388,8 @@ describe('Posts', () => {
           owner_id: alice.id,
           owner: { id: alice.id, username: null, email: alice.email, created_at: expect.stringMatching(ISO_TIMESTAMP) },
           votes: 0,
+          voted: false,
+          comments: 0,
         },
       ]);
     });
