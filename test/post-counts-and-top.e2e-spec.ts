@@ -222,8 +222,7 @@ describe('Vote and comment counts, "voted", and the top order', () => {
       expect(all).not.toContain(draft);
       const ofWriter = await walk('/posts?sort=top&limit=7', writer);
       expect(ofWriter).toContain(draft);
-      const everything = (await t.http().get('/posts?sort=top&limit=100').set(bob.auth).expect(200))
-        .body as PostBody[];
+      const everything = (await t.http().get('/posts?sort=top&limit=100').set(bob.auth).expect(200)).body as PostBody[];
       expect(all).toEqual(everything.map((post) => post.id));
       const counts = everything.map((post) => post.votes);
       expect(counts).toEqual([...counts].sort((a, b) => b - a));
@@ -256,6 +255,45 @@ describe('Vote and comment counts, "voted", and the top order', () => {
       expect(ids(paged)).toEqual(topOrder(expected).slice(0, 3));
       expect(String(paged.headers.link)).toMatch(/^<\/users\/\d+\/posts\?limit=3&sort=top&cursor=/);
     });
+  });
+
+  it('keeps every list walk complete and in order while posts are written (and voted for) during it', async () => {
+    const writer = await registerUser(t);
+    const writerName = `walker_${writer.id}`;
+    await t.http().patch('/users/me').set(writer.auth).send({ username: writerName }).expect(200);
+    for (let index = 0; index < 7; index += 1) {
+      const id = await newPost(writer, `walkable ${index}`, index !== 3);
+      await t.http().put(`/posts/${id}/vote`).set(writer.auth).expect(204);
+    }
+    // Each walk adds a post per page: the lists of the whole service go first, while all fits in one page of 100.
+    const lists: [string, TestUser][] = [
+      ['/posts?sort=top&limit=10', writer],
+      ['/posts?limit=10', bob],
+      ['/posts?limit=10', writer],
+      ['/posts?search=walkable&limit=2', bob],
+      ['/posts?voted=true&limit=5', writer],
+      [`/posts?author=${writerName}&limit=5`, bob],
+      ['/users/me/posts?limit=5', writer],
+      [`/users/${writerName}/posts?limit=5`, bob],
+    ];
+    for (const [url, reader] of lists) {
+      const before = ids(
+        await t
+          .http()
+          .get(url.replace(/limit=\d+/, 'limit=100'))
+          .set(reader.auth)
+          .expect(200),
+      );
+      expect(before.length).toBeLessThan(100);
+      const seen = await walk(url, reader, async () => {
+        // A new post by the writer, with the writer's vote: newest, and in every list above.
+        const id = await newPost(writer, 'walkable, written during the walk');
+        await t.http().put(`/posts/${id}/vote`).set(writer.auth).expect(204);
+      });
+      const old = new Set(before);
+      expect({ url, walked: seen.filter((id) => old.has(id)) }).toEqual({ url, walked: before });
+      expect(new Set(seen).size).toBe(seen.length);
+    }
   });
 
   it('keeps every counter equal to the rows it counts after all of the above', async () => {
