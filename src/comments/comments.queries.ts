@@ -29,7 +29,7 @@ const LIST_COMMENTS = `SELECT ${COMMENT_VIEW_COLUMNS}
  * the end of the walk.
  */
 export function listComments(postId: number, afterId: number, limit: number): Statement {
-  return { text: LIST_COMMENTS, values: [postId, afterId, limit] };
+  return { name: 'comments_list', text: LIST_COMMENTS, values: [postId, afterId, limit] };
 }
 
 const FIND_COMMENT = `SELECT ${COMMENT_VIEW_COLUMNS}
@@ -38,7 +38,7 @@ const FIND_COMMENT = `SELECT ${COMMENT_VIEW_COLUMNS}
 
 /** One comment, whoever may see it (the service asks the posts whether the caller may). */
 export function findComment(id: number): Statement {
-  return { text: FIND_COMMENT, values: [id] };
+  return { name: 'comments_find', text: FIND_COMMENT, values: [id] };
 }
 
 const INSERT_COMMENT_ON_VISIBLE_POST = `WITH inserted AS (
@@ -60,5 +60,5 @@ const INSERT_COMMENT_ON_VISIBLE_POST = `WITH inserted AS (
  * error. No row back: the post is not there for the author, or the author is gone.
  */
 export function insertCommentOnVisiblePost(authorId: number, postId: number, content: string): Statement {
-  return { text: INSERT_COMMENT_ON_VISIBLE_POST, values: [authorId, postId, content] };
+  return { name: 'comments_insert', text: INSERT_COMMENT_ON_VISIBLE_POST, values: [authorId, postId, content] };
 }

@@ -8,6 +8,14 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 export interface Statement {
   text: string;
   values: unknown[];
+  /**
+   * Set on the statements of every request's path: each connection parses and plans a
+   * named statement once and then only binds it (a prepared statement). One name, one
+   * text (pg refuses a name reused for another text). Left out where the best plan
+   * depends on the values (a title search: the trigram index for a rare word, the list's
+   * order for a common one), so PostgreSQL plans those per call.
+   */
+  name?: string;
 }
 
 /** Numbers the placeholders of a statement built in pieces: `$1`, `$2`, ... in the order values are added. */
@@ -38,12 +46,12 @@ export class Sql {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  async rows<Row extends QueryResultRow>({ text, values }: Statement): Promise<Row[]> {
-    return (await this.pool.query<Row>(text, values)).rows;
+  async rows<Row extends QueryResultRow>(statement: Statement): Promise<Row[]> {
+    return (await this.pool.query<Row>(statement)).rows;
   }
 
   /** How many rows a write changed. */
-  async affected({ text, values }: Statement): Promise<number> {
-    return (await this.pool.query(text, values)).rowCount ?? 0;
+  async affected(statement: Statement): Promise<number> {
+    return (await this.pool.query(statement)).rowCount ?? 0;
   }
 }

@@ -24,7 +24,7 @@ const CLAIM_KEY = `INSERT INTO idempotency_keys (user_id, key, request_hash)
  * the later UPDATE or DELETE to this claim.
  */
 export function claimKey(userId: number, key: string, requestHash: string): Statement {
-  return { text: CLAIM_KEY, values: [userId, key, requestHash] };
+  return { name: 'idempotency_claim', text: CLAIM_KEY, values: [userId, key, requestHash] };
 }
 
 export interface KeyRow {

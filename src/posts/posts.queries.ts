@@ -110,6 +110,12 @@ export function listPosts({
   }
   const orderBy = (table: string) => keys.map((key) => `${table}.${key} DESC`).join(', ');
   return {
+    // One name per shape of the statement (which conditions it has); none with a title search.
+    name:
+      titlePattern === undefined
+        ? `posts_list_${order}${ownerId === undefined ? '' : '_owner'}${authorUsername === undefined ? '' : '_author'}` +
+          `${voted === undefined ? '' : voted ? '_voted' : '_not_voted'}${after ? '_after' : ''}`
+        : undefined,
     text: `SELECT ${POST_VIEW_COLUMNS}
        FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
              ORDER BY ${orderBy('post')} LIMIT ${limitAt} OFFSET ${skipAt}) page
@@ -125,7 +131,7 @@ const FIND_VISIBLE_POST = `SELECT ${POST_VIEW_COLUMNS}
 
 /** One post, if the viewer sees it. */
 export function findVisiblePost(viewerId: number, id: number): Statement {
-  return { text: FIND_VISIBLE_POST, values: [viewerId, id] };
+  return { name: 'posts_find_visible', text: FIND_VISIBLE_POST, values: [viewerId, id] };
 }
 
 const INSERT_POST_OF_LIVE_OWNER = `INSERT INTO posts (title, content, published, owner_id)
@@ -144,7 +150,11 @@ export function insertPostOfLiveOwner(post: {
   published: boolean;
   ownerId: number;
 }): Statement {
-  return { text: INSERT_POST_OF_LIVE_OWNER, values: [post.title, post.content, post.published, post.ownerId] };
+  return {
+    name: 'posts_insert',
+    text: INSERT_POST_OF_LIVE_OWNER,
+    values: [post.title, post.content, post.published, post.ownerId],
+  };
 }
 
 /**
@@ -179,6 +189,7 @@ export function updateOwnPost(
   versions: VersionCondition,
 ): Statement {
   return {
+    name: 'posts_update_own',
     text: UPDATE_OWN_POST,
     values: [id, callerId, fields.title ?? null, fields.content ?? null, fields.published ?? null, versions],
   };
@@ -190,5 +201,5 @@ const DELETE_OWN_POST = `DELETE FROM posts
 
 /** Deletes the caller's own post with its If-Match check, in one statement. No row back: nothing deleted. */
 export function deleteOwnPost(callerId: number, id: number, versions: VersionCondition): Statement {
-  return { text: DELETE_OWN_POST, values: [id, callerId, versions] };
+  return { name: 'posts_delete_own', text: DELETE_OWN_POST, values: [id, callerId, versions] };
 }

@@ -48,7 +48,7 @@ const FIND_LIVE_SESSION_USER = `SELECT u.id, u.email, u.username, u.role, u.emai
 
 /** The user of a live session: the one lookup the token check makes per request. */
 export function findLiveSessionUser(sessionId: number, userId: number): Statement {
-  return { text: FIND_LIVE_SESSION_USER, values: [sessionId, userId] };
+  return { name: 'sessions_find_live_user', text: FIND_LIVE_SESSION_USER, values: [sessionId, userId] };
 }
 
 const END_SESSION = `WITH ended AS (

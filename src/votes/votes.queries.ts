@@ -18,12 +18,12 @@ const INSERT_VOTE_ON_VISIBLE_POST = `INSERT INTO votes (user_id, post_id)
  * the post is not there for the voter, or the voter is gone.
  */
 export function insertVoteOnVisiblePost(userId: number, postId: number): Statement {
-  return { text: INSERT_VOTE_ON_VISIBLE_POST, values: [userId, postId] };
+  return { name: 'votes_insert', text: INSERT_VOTE_ON_VISIBLE_POST, values: [userId, postId] };
 }
 
 const USER_EXISTS = `SELECT 1 FROM users WHERE id = $1`;
 
 /** Whether the account still exists (a request may race its deletion). */
 export function userExists(userId: number): Statement {
-  return { text: USER_EXISTS, values: [userId] };
+  return { name: 'users_exists', text: USER_EXISTS, values: [userId] };
 }
