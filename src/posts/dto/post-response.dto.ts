@@ -70,6 +70,8 @@ export class PostResponseDto {
     type: 'integer',
     format: 'int32',
     minimum: 0,
+    // The counter column is a PostgreSQL integer.
+    maximum: MAX_ID,
     example: 2,
     description: 'How many comments the post has (GET /posts/{id}/comments lists them).',
   })
