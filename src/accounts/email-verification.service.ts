@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { SessionsService } from '../sessions/sessions.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -32,6 +33,7 @@ export class EmailVerificationService {
     private readonly outbox: MailOutbox,
     private readonly activity: ActivityService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly sessions: SessionsService,
     counters: Counters,
   ) {
     this.resends = counters.fixedWindow('verification-resends', RESENDS_PER_HOUR, 3600);
@@ -69,7 +71,7 @@ export class EmailVerificationService {
 
   /** Spends the token and marks its address verified, if it is still the account's address. */
   async verify(token: string, client: ClientInfo): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const userId = await this.dataSource.transaction(async (manager) => {
       const spent = await this.tokens.spend(manager, token, 'email_verification');
       if (!spent) {
         throw badLinkException('email_verification');
@@ -82,7 +84,10 @@ export class EmailVerificationService {
       if (verified.affected) {
         await this.activity.record(manager, spent.userId, 'email_verified', originOf(client));
       }
+      return spent.userId;
     });
+    // Their tokens now carry a verified address (REQUIRE_VERIFIED_EMAIL).
+    this.sessions.forgetCached(userId);
   }
 
   /** A new link for the caller's address: no mail when it is verified already; at most 5 requests an hour. */

@@ -94,7 +94,7 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
       throw badLinkException('password_reset');
     }
     const passwordHash = await hash(newPassword, this.config.bcryptRounds);
-    await this.dataSource.transaction(async (manager) => {
+    const userId = await this.dataSource.transaction(async (manager) => {
       const spent = await this.tokens.spend(manager, token, 'password_reset');
       if (!spent) {
         throw badLinkException('password_reset');
@@ -112,7 +112,9 @@ export class PasswordResetService implements OnApplicationBootstrap, OnModuleDes
       );
       await this.sessions.revokeAll(spent.userId, manager);
       await this.activity.record(manager, spent.userId, 'password_reset', originOf(client));
+      return spent.userId;
     });
+    this.sessions.forgetCached(userId);
   }
 
   /** Turns waiting requests into tokens and mails; a request for an address no account uses just goes. */

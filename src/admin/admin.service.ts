@@ -49,8 +49,8 @@ export class AdminService {
    * other at once take turns and the second finds itself the last (409). Only enabled
    * admins count: demoting the last admin who can still log in is refused too.
    */
-  changeRole(admin: AuthenticatedUser, id: number, role: UserRole): Promise<User> {
-    return this.users.manager.transaction(async (manager) => {
+  async changeRole(admin: AuthenticatedUser, id: number, role: UserRole): Promise<User> {
+    const changed = await this.users.manager.transaction(async (manager) => {
       const admins = await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (user.role === role) {
@@ -64,6 +64,8 @@ export class AdminService {
       await this.activity.record(manager, id, 'role_changed', BY_AN_ADMIN);
       return { ...user, role };
     });
+    this.sessions.forgetCached(id);
+    return changed;
   }
 
   /**
@@ -71,11 +73,11 @@ export class AdminService {
    * every session ends, and its tokens give 401 from the next request on, on every
    * instance (the token check reads the session and the account in the database).
    */
-  disable(admin: AuthenticatedUser, id: number): Promise<User> {
+  async disable(admin: AuthenticatedUser, id: number): Promise<User> {
     if (admin.id === id) {
       throw new ConflictException(NOT_YOURSELF);
     }
-    return this.users.manager.transaction(async (manager) => {
+    const disabled = await this.users.manager.transaction(async (manager) => {
       await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (user.disabledAt) {
@@ -87,10 +89,12 @@ export class AdminService {
       await this.activity.record(manager, id, 'account_disabled', BY_AN_ADMIN);
       return { ...user, disabledAt };
     });
+    this.sessions.forgetCached(id);
+    return disabled;
   }
 
-  enable(admin: AuthenticatedUser, id: number): Promise<User> {
-    return this.users.manager.transaction(async (manager) => {
+  async enable(admin: AuthenticatedUser, id: number): Promise<User> {
+    const enabled = await this.users.manager.transaction(async (manager) => {
       await this.lockAdmins(manager, admin);
       const user = await this.lockUser(manager, id);
       if (!user.disabledAt) {
@@ -100,6 +104,8 @@ export class AdminService {
       await this.activity.record(manager, id, 'account_enabled', BY_AN_ADMIN);
       return { ...user, disabledAt: null };
     });
+    this.sessions.forgetCached(id);
+    return enabled;
   }
 
   /**

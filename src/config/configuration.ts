@@ -93,6 +93,7 @@ function authSection(env: EnvironmentVariables) {
     /** The base of the links in mails, without a trailing slash. */
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL === 'true',
+    sessionCache: env.SESSION_CACHE === 'true',
     /** Lower-case: the accounts of these addresses are admins. */
     adminEmails: env.ADMIN_EMAILS.split(',')
       .map((email) => email.trim().toLowerCase())

@@ -215,6 +215,14 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   REQUIRE_VERIFIED_EMAIL: 'true' | 'false' = 'false';
 
+  /**
+   * true: live sessions are cached in each instance, kept true by LISTEN/NOTIFY (the
+   * database must pass notifications through: not behind a transaction-mode pooler).
+   */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(['true', 'false'])
+  SESSION_CACHE: 'true' | 'false' = 'true';
+
   @Transform(toInteger)
   @IsInt()
   @Min(1)

@@ -39,9 +39,12 @@ export interface SessionUserRow {
   role: 'user' | 'admin';
   email_verified: boolean;
   created_at: Date;
+  /** When the session expires (a cached check stops answering then). */
+  expires_at: Date;
 }
 
-const FIND_LIVE_SESSION_USER = `SELECT u.id, u.email, u.username, u.role, u.email_verified_at IS NOT NULL AS email_verified, u.created_at
+const FIND_LIVE_SESSION_USER = `SELECT u.id, u.email, u.username, u.role, u.email_verified_at IS NOT NULL AS email_verified, u.created_at,
+         s.expires_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
          AND u.disabled_at IS NULL`;
@@ -76,7 +79,7 @@ const REVOKE_REUSED_SESSION = `WITH revoked AS (
          RETURNING id, user_id)
        INSERT INTO activity_events (user_id, type, ip, user_agent, session_id)
        SELECT user_id, 'refresh_reuse_detected', $3, $4, id FROM revoked
-       RETURNING session_id AS id`;
+       RETURNING session_id AS id, user_id`;
 
 /**
  * Ends the session whose spent refresh token was presented again after the grace window

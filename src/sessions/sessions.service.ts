@@ -7,6 +7,7 @@ import { ProblemException } from '../common/problem';
 import { hashSecretToken, newSecretToken } from '../common/identity/secret-token';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
+import { SessionCache } from './session-cache';
 import { Session } from './session.entity';
 import {
   endSession,
@@ -46,7 +47,18 @@ export class SessionsService {
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly sql: Sql,
+    private readonly cache: SessionCache,
   ) {}
+
+  /**
+   * Call right after committing anything that ends a session of the user or changes what
+   * the token check returns (their e-mail, username, role, verification, credentials,
+   * disabling, deletion): this instance checks the database again from the next request
+   * on. Other instances learn it from the database's notification (see SessionCache).
+   */
+  forgetCached(userId: number): void {
+    this.cache.forget(userId);
+  }
 
   /**
    * Starts a session for a login; returns its id and its first refresh token, or
@@ -97,13 +109,14 @@ export class SessionsService {
       return { sessionId: row.id, userId: row.user_id, refreshToken: next };
     }
     const graceSeconds = this.config.refreshReuseGraceSeconds;
-    const reused = await this.sql.rows<{ id: number }>(
+    const reused = await this.sql.rows<{ id: number; user_id: number }>(
       revokeReusedSession(presented, graceSeconds, {
         ip: client.ip?.slice(0, 64) ?? null,
         userAgent: client.userAgent?.slice(0, 512) ?? null,
       }),
     );
     if (reused.length > 0) {
+      this.cache.forget(reused[0].user_id);
       this.logger.warn(`A spent refresh token was presented again: session ${reused[0].id} revoked`);
       throw invalidRefreshTokenException();
     }
@@ -116,20 +129,31 @@ export class SessionsService {
     throw invalidRefreshTokenException();
   }
 
-  /** The user of a live session: the one lookup the guard makes per request. */
+  /**
+   * The user of a live session: the one lookup the guard makes per request, answered by
+   * this instance's cache while it can vouch for it (see SessionCache), else by the database.
+   */
   async findLiveSessionUser(sessionId: number, userId: number): Promise<AuthenticatedUser | undefined> {
+    const cached = this.cache.get(sessionId, userId);
+    if (cached) {
+      return cached;
+    }
+    const generation = this.cache.current;
     const [row] = await this.sql.rows<SessionUserRow>(findLiveSessionUser(sessionId, userId));
-    return (
-      row && {
-        id: row.id,
-        email: row.email,
-        username: row.username,
-        role: row.role,
-        emailVerified: row.email_verified,
-        createdAt: row.created_at,
-        sessionId,
-      }
-    );
+    if (!row) {
+      return undefined;
+    }
+    const user: AuthenticatedUser = {
+      id: row.id,
+      email: row.email,
+      username: row.username,
+      role: row.role,
+      emailVerified: row.email_verified,
+      createdAt: row.created_at,
+      sessionId,
+    };
+    this.cache.fill(generation, user, row.expires_at);
+    return user;
   }
 
   /** The user's sessions that can still be used, most recently used first. */
@@ -153,6 +177,7 @@ export class SessionsService {
         userAgent: client.userAgent?.slice(0, 512) ?? null,
       }),
     );
+    this.cache.forget(userId);
     return ended.length > 0;
   }
 

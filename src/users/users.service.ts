@@ -156,6 +156,7 @@ export class UsersService implements OnApplicationBootstrap {
         }
       }),
     );
+    this.sessions.forgetCached(caller.id);
     if (email !== undefined) {
       this.verification.mailNow();
     }
@@ -252,6 +253,7 @@ export class UsersService implements OnApplicationBootstrap {
       await this.verification.passwordChanged(manager, user.id);
       await this.activity.record(manager, user.id, 'password_changed', originOf(client, user.sessionId));
     });
+    this.sessions.forgetCached(user.id);
   }
 
   /**
@@ -261,6 +263,7 @@ export class UsersService implements OnApplicationBootstrap {
   async deleteAccount(user: AuthenticatedUser, password: string): Promise<void> {
     const version = await this.assertPassword(user.id, password, WRONG_PASSWORD_NOT_DELETED);
     const deleted = await this.users.delete({ id: user.id, credentialVersion: version });
+    this.sessions.forgetCached(user.id);
     if (!deleted.affected) {
       throw (await this.users.existsBy({ id: user.id }))
         ? new ForbiddenException(WRONG_PASSWORD_NOT_DELETED)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../support/test-app';
-import { AppProcess, killAllAppProcesses, withLogsOnFailure } from './support/app-process';
+import { AppProcess, killAllAppProcesses, sleep, withLogsOnFailure } from './support/app-process';
 import {
   expectProblem,
   expectStatus,
@@ -15,6 +15,9 @@ import { startTestRedis, TestRedis } from './support/redis';
 const LOGIN_MAX_FAILURES = 3;
 const RATE_LIMIT_MAX = 30;
 const RATE_LIMIT_WINDOW_SECONDS = 60;
+const ADMIN_EMAIL = 'two-instances-admin@example.com';
+/** The contract's bound for another instance to honour a session's end (each caches live sessions). */
+const OTHER_INSTANCE_MS = 100;
 
 /** Two processes of the built app on two ports, one PostgreSQL database, one Redis. */
 describe('Two instances of the built app sharing PostgreSQL and Redis', () => {
@@ -53,6 +56,7 @@ describe('Two instances of the built app sharing PostgreSQL and Redis', () => {
       LOGIN_MAX_FAILURES: String(LOGIN_MAX_FAILURES),
       RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
       RATE_LIMIT_WINDOW_SECONDS: String(RATE_LIMIT_WINDOW_SECONDS),
+      ADMIN_EMAILS: ADMIN_EMAIL,
     };
     // One after the other: both would run the migrations at once otherwise.
     a = await AppProcess.start({ name: 'instance A', env });
@@ -119,14 +123,40 @@ describe('Two instances of the built app sharing PostgreSQL and Redis', () => {
   );
 
   it(
-    'refuses a token on the other instance at once after a logout on one',
+    'refuses a token at once on the instance of the logout, and within 100 ms on the other',
     withLogs(async () => {
       const client = newClient();
       const user = await registerUser(client, a.url, email('logout'));
+      // Checked (and cached) by both instances first.
+      expectStatus(await client.get(`${a.url}/users/me`, user.token), 200);
       expectStatus(await client.get(`${b.url}/users/me`, user.token), 200);
       expectStatus(await client.post(`${a.url}/auth/logout`, undefined, user.token), 204);
-      expectProblem(await client.get(`${b.url}/users/me`, user.token), 401);
+      expectProblem(await client.get(`${a.url}/users/me`, user.token), 401);
       expectProblem(await client.post(`${b.url}/auth/refresh`, { refresh_token: user.refreshToken }), 401);
+      await sleep(OTHER_INSTANCE_MS);
+      expectProblem(await client.get(`${b.url}/users/me`, user.token), 401);
+    }),
+  );
+
+  it(
+    "honours an admin's disabling and role change made on one instance within 100 ms on the other",
+    withLogs(async () => {
+      const client = newClient();
+      const admin = await registerUser(client, a.url, ADMIN_EMAIL);
+      const user = await registerUser(client, a.url, email('moderated'));
+      expectProblem(await client.get(`${b.url}/admin/users`, user.token), 403);
+      expectStatus(
+        await client.request('PUT', `${a.url}/admin/users/${user.id}/role`, {
+          json: { role: 'admin' },
+          headers: { authorization: `Bearer ${admin.token}` },
+        }),
+        200,
+      );
+      await sleep(OTHER_INSTANCE_MS);
+      expectStatus(await client.get(`${b.url}/admin/users`, user.token), 200);
+      expectStatus(await client.post(`${a.url}/admin/users/${user.id}/disable`, undefined, admin.token), 200);
+      await sleep(OTHER_INSTANCE_MS);
+      expectProblem(await client.get(`${b.url}/users/me`, user.token), 401);
     }),
   );
 });
