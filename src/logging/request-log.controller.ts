@@ -1,7 +1,7 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Level, Logger } from 'pino';
 import { isHealthCheckRoute } from '../common/health-check-route';
-import { loggableUrl } from './redact';
+import { ALREADY_REDACTED, loggableUrl, redactSecrets } from './redact';
 
 function levelFor(status: number, request: FastifyRequest): Level {
   if (status >= 500) {
@@ -35,8 +35,11 @@ export class RequestLogController extends LogController {
     }
     const responseTime = Math.round(reply.elapsedTime * 10) / 10;
     const url = loggableUrl(request.url);
+    const userAgent = request.headers['user-agent'];
     this.logger[level](
       {
+        // Every string below is masked here (or is the route, a method, an id or an address).
+        [ALREADY_REDACTED]: true,
         reqId: request.id,
         method: request.method,
         url,
@@ -44,7 +47,7 @@ export class RequestLogController extends LogController {
         status,
         responseTime,
         client: request.ip,
-        userAgent: request.headers['user-agent'],
+        userAgent: userAgent === undefined ? undefined : redactSecrets(userAgent),
         ...(error && { err: error }),
       },
       `${request.method} ${route ?? url} ${status} ${responseTime}ms`,

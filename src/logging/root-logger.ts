@@ -1,7 +1,7 @@
 import { type DestinationStream, type LevelWithSilent, type Logger, pino, stdTimeFunctions } from 'pino';
 import type { AppConfig } from '../config/configuration';
 import type { LogLevelName } from '../config/environment';
-import { REDACTED, redactDeep, redactSecrets } from './redact';
+import { ALREADY_REDACTED, REDACTED, redactDeep, redactSecrets } from './redact';
 
 const PINO_LEVELS: Record<LogLevelName, LevelWithSilent> = {
   fatal: 'fatal',
@@ -37,6 +37,11 @@ export function createRootLogger(log: AppConfig['log'], destination?: Destinatio
       },
       hooks: {
         logMethod(args, method) {
+          const first: unknown = args[0];
+          if (typeof first === 'object' && first !== null && ALREADY_REDACTED in first) {
+            method.apply(this, args);
+            return;
+          }
           method.apply(this, args.map((argument: unknown) => redactDeep(argument)) as Parameters<typeof method>);
         },
       },
@@ -47,6 +52,9 @@ export function createRootLogger(log: AppConfig['log'], destination?: Destinatio
         },
       }),
     },
-    destination,
+    // Without a destination of the caller's: stdout, written asynchronously, so that a
+    // line never waits for the write of the one before (pino flushes what is left when
+    // the process exits; a SIGKILL loses at most the lines of the last few milliseconds).
+    destination ?? (pretty ? undefined : pino.destination({ dest: 1, sync: false })),
   );
 }
