@@ -20,13 +20,15 @@ const COMMENT_VIEW_COLUMNS = `
 const LIST_COMMENTS = `SELECT ${COMMENT_VIEW_COLUMNS}
        FROM comments comment JOIN users author ON author.id = comment.author_id
        WHERE comment.post_id = $1 AND comment.id > $2
-       ORDER BY comment.id LIMIT $3`;
+       ORDER BY comment.post_id, comment.id LIMIT $3`;
 
 /**
  * A page of a post's comments, oldest first (by id: the order they were written in),
  * after the comment `afterId` (0: from the first). A range of `comments_post_id_id_idx`,
  * so a deep page costs what the first one does, and comments added meanwhile come at
- * the end of the walk.
+ * the end of the walk. The ORDER BY names the index's whole key (post_id, id): ordered by
+ * id alone, PostgreSQL was seen walking comments_pkey through every comment when the
+ * post held a large share of them.
  */
 export function listComments(postId: number, afterId: number, limit: number): Statement {
   return { name: 'comments_list', text: LIST_COMMENTS, values: [postId, afterId, limit] };
