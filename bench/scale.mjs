@@ -745,7 +745,7 @@ function scaleMarkdown(r) {
   );
   out.push(
     `- \`sort=top\`: most votes first, then newest; \`author=\`: the posts of one ordinary bench user (not the caller; about 100 posts at every size); ` +
-      `comments: page 1 (\`limit=${COMMENTS_LIMIT}\`) of the one post with ${HOT_POST_COMMENTS} comments, whose comments were written last (the highest ids). ` +
+      `comments: page 1 (\`limit=${COMMENTS_LIMIT}\`) of the post given ${HOT_POST_COMMENTS} comments (besides its share of the random ones), written last (the highest ids). ` +
       'The run checks that each of these pages is the one the EXPLAINed SQL returns',
   );
   out.push('');
