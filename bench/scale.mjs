@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench:scale`: what GET /posts costs as the data grows. For each size (10,000,
+// `npm run bench:scale`: what the lists cost as the data grows. For each size (10,000,
 // 100,000 and 1,000,000 posts by default) it reseeds the database, restarts the app and
-// measures the first page, a deep page by `skip` and by cursor, and a common and a rare
-// title search, with autocannon and with EXPLAIN (ANALYZE, BUFFERS) of the app's own SQL.
-// At the largest size it then drops each index in turn, measures again and recreates it.
+// measures the first page of GET /posts, a deep page by `skip` and by cursor, a common and
+// a rare title search, the most voted posts (`sort=top`), one author's posts (`author=`)
+// and a post's comments, with autocannon and with EXPLAIN (ANALYZE, BUFFERS) of the app's
+// own SQL. At the largest size it then drops each index in turn, measures again and
+// recreates it.
 // Writes bench/SCALE.md and bench/scale-results.json, and the section into RESULTS.md.
 // See bench/README.md ("Cost as the data grows").
 import { randomBytes } from 'node:crypto';
@@ -18,16 +20,22 @@ import { BENCH_DIR, START_PROD_NODE_ARGS } from './lib/options.mjs';
 import { APP_ENTRY, login, startApp } from './lib/processes.mjs';
 import { readScaleSection, withScaleSection } from './lib/scale-section.mjs';
 import { round, runScenario } from './lib/scenarios.mjs';
-import { BENCH_PASSWORD, benchEmail, seed, WORDS } from './lib/seed.mjs';
+import { BENCH_PASSWORD, benchEmail, benchUsername, HOT_POST_COMMENTS, seed, WORDS } from './lib/seed.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 // `npm run bench:scale` builds first: the statements are the ones the app runs.
+import commentsQueries from '../dist/src/comments/comments.queries.js';
 import postsQueries from '../dist/src/posts/posts.queries.js';
 
 const { listPosts } = postsQueries;
+const { listComments } = commentsQueries;
 
 /** The ratio of the main bench's default data: 1,000 users, 100,000 posts, 500,000 votes. */
 const USERS_PER_POST = 1 / 100;
 const VOTES_PER_POST = 5;
+/** Comments scattered over random posts, besides the HOT_POST_COMMENTS of the seed's hot post. */
+const COMMENTS_PER_POST = 2;
+/** The page of `GET /posts/{id}/comments` (its default); the app asks for one more row. */
+const COMMENTS_LIMIT = 20;
 /** A word in no seeded title (and in none of WORDS), added to about RARE_TITLES titles. */
 const RARE_WORD = 'zephyr';
 const RARE_TITLES = 25;
@@ -65,14 +73,24 @@ const SLOW_SECONDS = 15;
  * the page of posts first, then the vote count of those posts only. The run checks,
  * through pg_stat_statements, that the app sent exactly these texts (`sqlMatchesApp`).
  */
-function listSql({ search = false, cursor = false } = {}) {
+function listSql({ search = false, cursor = false, order = 'new', author = false } = {}) {
   return listPosts({
     viewerId: 0,
     limit: 10,
     skip: 0,
+    order,
     titlePattern: search ? '' : undefined,
     after: cursor ? { createdAtMicros: '0', id: 1 } : undefined,
+    authorUsername: author ? '' : undefined,
   }).text;
+}
+
+/**
+ * The page of comments the comments route sends after its visibility check of the post
+ * (`CommentsService.list`: a lookup of the post by its primary key, then this statement).
+ */
+function commentsSql() {
+  return listComments(0, 0, 0).text;
 }
 
 /** The indexes this run drops at the largest size, with the migrations' definitions. */
@@ -80,6 +98,11 @@ const INDEXES = {
   posts_created_at_id_idx: 'CREATE INDEX "posts_created_at_id_idx" ON "posts" ("created_at" DESC, "id" DESC)',
   posts_title_trgm_idx: 'CREATE INDEX "posts_title_trgm_idx" ON "posts" USING gin ("title" gin_trgm_ops)',
   votes_post_id_idx: 'CREATE INDEX "votes_post_id_idx" ON "votes" ("post_id")',
+  posts_owner_id_created_at_id_idx:
+    'CREATE INDEX "posts_owner_id_created_at_id_idx" ON "posts" ("owner_id", "created_at" DESC, "id" DESC)',
+  posts_votes_count_created_at_id_idx:
+    'CREATE INDEX "posts_votes_count_created_at_id_idx" ON "posts" ("votes_count" DESC, "created_at" DESC, "id" DESC)',
+  comments_post_id_id_idx: 'CREATE INDEX "comments_post_id_id_idx" ON "comments" ("post_id", "id")',
 };
 
 const log = (message) => console.log(message);
@@ -147,6 +170,7 @@ function parseOptions(argv = process.argv.slice(2), env = process.env) {
       users: Math.max(10, Math.round(p * USERS_PER_POST)),
       posts: p,
       votes: Math.round(p * VOTES_PER_POST),
+      comments: Math.round(p * COMMENTS_PER_POST),
     })),
     duration: number(pick('duration', 'BENCH_DURATION'), smoke ? 1 : 5, 'BENCH_DURATION', 1, 600),
     warmup: number(pick('warmup', 'BENCH_WARMUP'), smoke ? 1 : 2, 'BENCH_WARMUP', 0, 120),
@@ -176,7 +200,7 @@ async function main() {
   const options = parseOptions();
   installSignalHandlers();
   // A last bound on the whole run: SIGTERM goes through the same cleanup as Ctrl-C.
-  const maxMinutes = Number(process.env.BENCH_SCALE_MAX_MINUTES) || (options.smoke ? 5 : 45);
+  const maxMinutes = Number(process.env.BENCH_SCALE_MAX_MINUTES) || (options.smoke ? 5 : 60);
   setTimeout(() => {
     console.error(`\nthe run took more than ${maxMinutes} min (BENCH_SCALE_MAX_MINUTES): stopping`);
     process.kill(process.pid, 'SIGTERM');
@@ -220,14 +244,16 @@ async function main() {
   let indexPhase;
   for (const [index, size] of options.sizes.entries()) {
     const last = index === options.sizes.length - 1;
-    log(`\n== ${fmt(size.posts)} posts, ${fmt(size.users)} users, ${fmt(size.votes)} votes`);
+    log(
+      `\n== ${fmt(size.posts)} posts, ${fmt(size.users)} users, ${fmt(size.votes)} votes, ${fmt(size.comments)} + ${HOT_POST_COMMENTS} comments`,
+    );
     // A fresh app per size: migrations on the first start, no warm state carried over.
     let app = index === 0 ? await startApp(appSettings) : undefined;
     if (index === 0) {
       await app.stop();
       stats = await openStatementStats(database.url);
     } else {
-      await admin.query('TRUNCATE users, posts, votes, sessions RESTART IDENTITY CASCADE');
+      await admin.query('TRUNCATE users, posts, votes, comments, sessions RESTART IDENTITY CASCADE');
     }
     const seeded = await seed(database.url, { sizes: size, passwordHash, tag: 'run' });
     const rare = await addRareWord(admin, size.posts);
@@ -237,10 +263,11 @@ async function main() {
     app = await startApp(appSettings);
     const token = await login(app.url, benchEmail('run', 1));
     const viewer = seeded.users.first;
-    const setup = await prepareQueries(admin, app, token, viewer, options.searchWord);
+    const setup = await prepareQueries(admin, app, token, viewer, options.searchWord, seeded);
     log(
       `viewer ${viewer} sees ${fmt(setup.visible)} posts; deep page at skip=${fmt(setup.skip)}, by cursor at ${fmt(setup.deep)}; ` +
-        `"${options.searchWord}" in ${fmt(setup.commonMatches)} titles, "${RARE_WORD}" in ${setup.rareMatches}`,
+        `"${options.searchWord}" in ${fmt(setup.commonMatches)} titles, "${RARE_WORD}" in ${setup.rareMatches}; ` +
+        `author ${setup.author} has ${fmt(setup.authorPosts)} posts; post ${setup.hotPost} has ${fmt(setup.hotPostComments)} comments`,
     );
 
     const plans = {};
@@ -271,6 +298,10 @@ async function main() {
       deep: setup.deep,
       commonMatches: setup.commonMatches,
       rareMatches: setup.rareMatches,
+      author: setup.author,
+      authorPosts: setup.authorPosts,
+      hotPost: setup.hotPost,
+      hotPostComments: setup.hotPostComments,
       samePageBySkipAndCursor: setup.samePage,
       sqlMatchesApp,
       scenarios: measured,
@@ -356,8 +387,11 @@ async function addRareWord(client, posts) {
   return { ms: Math.round(performance.now() - t) };
 }
 
-/** The five requests and their SQL with the viewer's parameters; checks the cursor page equals the skip page. */
-async function prepareQueries(client, app, token, viewer, searchWord) {
+/**
+ * The requests and their SQL with the viewer's parameters; checks the cursor page equals
+ * the skip page, and that the top, author and comments pages are the ones the SQL gives.
+ */
+async function prepareQueries(client, app, token, viewer, searchWord, seeded) {
   const one = async (sql, params) => (await client.query(sql, params)).rows[0];
   const visible = (await one('SELECT count(*)::int AS n FROM posts WHERE published OR owner_id = $1', [viewer])).n;
   const deep = Math.floor(visible * DEEP_SHARE);
@@ -378,6 +412,16 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
     (await one('SELECT count(*)::int AS n FROM posts WHERE title ILIKE $1', [`%${word}%`])).n;
   const commonMatches = await count(searchWord);
   const rareMatches = await count(RARE_WORD);
+  // An ordinary author: the second bench user (not the viewer), about 100 posts at every size.
+  const authorId = seeded.users.first + 1;
+  const author = benchUsername('run', 2);
+  const authorRow = await one('SELECT username FROM users WHERE id = $1', [authorId]);
+  if (authorRow?.username !== author)
+    throw new Error(`user ${authorId} is not ${author}: ${JSON.stringify(authorRow)}`);
+  const authorPosts = (await one('SELECT count(*)::int AS n FROM posts WHERE owner_id = $1', [authorId])).n;
+  if (authorPosts === 0) throw new Error(`${author} has no posts`);
+  const hotPost = seeded.hotPost;
+  const hotPostComments = (await one('SELECT count(*)::int AS n FROM comments WHERE post_id = $1', [hotPost])).n;
 
   // The cursor page must be the skip page, and page 1 must announce a next page the same way.
   const get = async (path) => {
@@ -387,8 +431,16 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
     });
     const body = await response.json();
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${JSON.stringify(body)}`);
-    const posts = Array.isArray(body) ? body : (body.posts ?? body.items ?? body.data);
-    return { ids: posts.map((p) => p.id), link: response.headers.get('link') };
+    const items = Array.isArray(body) ? body : (body.posts ?? body.comments ?? body.items ?? body.data);
+    return { ids: items.map((p) => p.id), link: response.headers.get('link') };
+  };
+  // The page the SQL gives (the same statement and parameters as the EXPLAIN) is the page the app answers.
+  const samePageAsSql = async (path, { sql, params }, size) => {
+    const expected = (await client.query(sql, params)).rows.slice(0, size).map((r) => Number(r.id));
+    const got = (await get(path)).ids;
+    if (expected.length === 0 || got.join() !== expected.join()) {
+      throw new Error(`GET ${path} gave ids ${got} where the SQL gives ${expected}`);
+    }
   };
   const first = await get('/posts?limit=10');
   if (!/rel="next"/.test(first.link ?? '')) throw new Error(`page 1 has no Link rel="next": ${first.link}`);
@@ -398,6 +450,20 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
   if (!samePage) log(`  warning: skip page ${bySkip.ids} != cursor page ${byCursor.ids}`);
 
   const base = [viewer, 10, 0];
+  const queries = {
+    list: { sql: listSql(), params: base },
+    deepSkip: { sql: listSql(), params: [viewer, 10, skip] },
+    deepCursor: { sql: listSql({ cursor: true }), params: [...base, before.us, before.id] },
+    searchCommon: { sql: listSql({ search: true }), params: [...base, `%${searchWord}%`] },
+    searchRare: { sql: listSql({ search: true }), params: [...base, `%${RARE_WORD}%`] },
+    top: { sql: listSql({ order: 'top' }), params: base },
+    author: { sql: listSql({ author: true }), params: [...base, author] },
+    // The app asks for one row more than the page: whether a next page exists.
+    comments: { sql: commentsSql(), params: [hotPost, 0, COMMENTS_LIMIT + 1] },
+  };
+  await samePageAsSql('/posts?sort=top&limit=10', queries.top, 10);
+  await samePageAsSql(`/posts?author=${author}&limit=10`, queries.author, 10);
+  await samePageAsSql(`/posts/${hotPost}/comments?limit=${COMMENTS_LIMIT}`, queries.comments, COMMENTS_LIMIT);
   return {
     visible,
     skip,
@@ -406,14 +472,12 @@ async function prepareQueries(client, app, token, viewer, searchWord) {
     searchWord,
     commonMatches,
     rareMatches,
+    author,
+    authorPosts,
+    hotPost,
+    hotPostComments,
     samePage,
-    queries: {
-      list: { sql: listSql(), params: base },
-      deepSkip: { sql: listSql(), params: [viewer, 10, skip] },
-      deepCursor: { sql: listSql({ cursor: true }), params: [...base, before.us, before.id] },
-      searchCommon: { sql: listSql({ search: true }), params: [...base, `%${searchWord}%`] },
-      searchRare: { sql: listSql({ search: true }), params: [...base, `%${RARE_WORD}%`] },
-    },
+    queries,
   };
 }
 
@@ -432,6 +496,13 @@ function defineScenarios(setup, token) {
     scenario('deepCursor', `deep page, cursor at ${setup.deep}`, `/posts?limit=10&cursor=${setup.cursor}`),
     scenario('searchCommon', `search "${setup.searchWord}"`, `/posts?limit=10&search=${setup.searchWord}`),
     scenario('searchRare', `search "${RARE_WORD}"`, `/posts?limit=10&search=${RARE_WORD}`),
+    scenario('top', 'GET /posts?sort=top', '/posts?sort=top&limit=10'),
+    scenario('author', `GET /posts?author=${setup.author}`, `/posts?author=${setup.author}&limit=10`),
+    scenario(
+      'comments',
+      `GET /posts/${setup.hotPost}/comments`,
+      `/posts/${setup.hotPost}/comments?limit=${COMMENTS_LIMIT}`,
+    ),
   ];
 }
 
@@ -538,11 +609,16 @@ function summarizePlan(plan) {
     sorts,
   };
   const scanText = scans
-    .filter((s) => s.relation === 'posts' || s.relation === 'votes' || /Bitmap Index/.test(s.node))
+    .filter(shownScan)
     .map((s) => `${s.node}${s.loops > 1 ? ` x${s.loops}` : ''} read ${fmt(s.rowsRead)}`)
     .join('; ');
   summary.line = `${summary.executionMs} ms, top ${summary.top}; ${scanText}${sorts.length ? `; sort ${sorts.join(', ')}` : ''}`;
   return summary;
+}
+
+/** The scans a plan's summary shows: those of the big tables (users are one row per post, by key). */
+function shownScan(s) {
+  return ['posts', 'votes', 'comments'].includes(s.relation) || /Bitmap Index/.test(s.node);
 }
 
 /** Whether pg_stat_statements saw the app send this SQL text (whitespace aside); undefined when it cannot tell. */
@@ -558,9 +634,7 @@ async function sentByApp(client, sql) {
       .replace(/\s+/g, ' ')
       .trim();
   try {
-    const { rows } = await client.query(
-      `SELECT DISTINCT query FROM pg_stat_statements WHERE query LIKE '%FROM (SELECT post.* FROM posts post%'`,
-    );
+    const { rows } = await client.query(`SELECT DISTINCT query FROM pg_stat_statements`);
     return rows.some((r) => squash(r.query) === squash(sql));
   } catch {
     return undefined; // no pg_stat_statements on this server
@@ -578,24 +652,30 @@ async function withoutIndexes(client, app, setup, scenarios, options, stats) {
   const withIndexes = {};
   for (const s of scenarios) withIndexes[s.key] = await measure(app, s, options, conn, stats);
 
-  // Which measurements each dropped index is about. votes_post_id_idx: every vote count
-  // would scan all votes; a request then takes seconds, so one connection only.
+  // Which measurements each dropped index is about. (A step may set fewer connections for
+  // requests that take seconds without its index; its "with" column is then measured again.)
+  // votes_post_id_idx no longer serves a list (the counts are columns, `voted` is a lookup
+  // of votes_pkey): page 1 shows that it is not missed there.
   const plan = [
     { index: 'posts_created_at_id_idx', keys: ['list', 'deepSkip', 'deepCursor'], connections: conn },
     { index: 'posts_title_trgm_idx', keys: ['searchCommon', 'searchRare'], connections: conn },
-    { index: 'votes_post_id_idx', keys: ['list'], connections: 1 },
+    { index: 'votes_post_id_idx', keys: ['list'], connections: conn },
+    { index: 'posts_votes_count_created_at_id_idx', keys: ['top'], connections: conn },
+    { index: 'posts_owner_id_created_at_id_idx', keys: ['author'], connections: conn },
+    { index: 'comments_post_id_id_idx', keys: ['comments'], connections: conn },
   ];
   for (const step of plan) {
     log(`DROP INDEX ${step.index}`);
     await client.query(`DROP INDEX ${step.index}`);
     const rows = [];
     try {
-      await client.query('ANALYZE posts, votes');
+      await client.query('ANALYZE posts, votes, comments');
       for (const key of step.keys) {
         const withoutPlan = await explain(client, setup.queries[key]);
         log(`  EXPLAIN ${key.padEnd(13)} ${withoutPlan.line}`);
         const without = await measure(app, byKey[key], options, step.connections, stats, {
           warmup: Math.min(1, options.warmup),
+          expectedMs: withoutPlan.executionMs,
         });
         const withSame = step.connections === conn ? withIndexes[key] : await measureWithIndexLater(step, key);
         rows.push({ key, name: byKey[key].name, without, withoutPlan, with: withSame });
@@ -627,7 +707,9 @@ function measureWithIndexLater() {
 // ---------------------------------------------------------------------------------------
 // Report
 
-const KEYS = ['list', 'deepSkip', 'deepCursor', 'searchCommon', 'searchRare'];
+const KEYS = ['list', 'deepSkip', 'deepCursor', 'searchCommon', 'searchRare', 'top', 'author', 'comments'];
+/** The requests that should read about one page of rows (deep `skip` and a common search read more by design). */
+const PAGE_KEYS = ['list', 'deepCursor', 'searchRare', 'top', 'author', 'comments'];
 
 function listP50Check(sizes) {
   const p50s = sizes.map((s) => s.scenarios.list.p50);
@@ -647,7 +729,7 @@ function scaleMarkdown(r) {
   out.push('');
   out.push(
     `Written by \`npm run bench:scale\` (\`bench/scale.mjs\`${r.mode === 'smoke' ? ', **smoke mode: tiny sizes, numbers mean nothing**' : ''}); see \`bench/README.md\`. ` +
-      `Each size is seeded fresh (users and votes in the proportion of the main bench: 1 user and 5 votes per 100 and per 1 post), ` +
+      `Each size is seeded fresh (users and votes in the proportion of the main bench: 1 user and 5 votes per 100 and per 1 post; ${COMMENTS_PER_POST} comments per post on random posts, plus ${HOT_POST_COMMENTS} on one post), ` +
       `then the app is restarted and every request runs ${s.warmup} s warm-up + ${s.duration} s at ${s.connections} connections (autocannon, on the same machine, request timeout ${s.requestTimeoutSeconds} s).`,
   );
   out.push('');
@@ -659,7 +741,12 @@ function scaleMarkdown(r) {
     `- Deep page: by \`cursor\` at ${Math.round(s.deepShare * 100)}% of the posts the caller can see (built from the last post of the page before); by \`skip\` at the same place or at 10,000, the deepest \`skip\` the API takes (the run checks that the skip page and a cursor page at the same place return the same ids)`,
   );
   out.push(
-    `- Searches: \`${s.searchWord}\` (a seed word, ~11% of titles) and \`${s.rareWord}\` (appended to ~25 titles per size); \`limit=10\` everywhere`,
+    `- Searches: \`${s.searchWord}\` (a seed word, ~11% of titles) and \`${s.rareWord}\` (appended to ~25 titles per size); \`limit=10\` for posts`,
+  );
+  out.push(
+    `- \`sort=top\`: most votes first, then newest; \`author=\`: the posts of one ordinary bench user (not the caller; about 100 posts at every size); ` +
+      `comments: page 1 (\`limit=${COMMENTS_LIMIT}\`) of the post given ${HOT_POST_COMMENTS} comments (besides its share of the random ones), written last (the highest ids). ` +
+      'The run checks that each of these pages is the one the EXPLAINed SQL returns',
   );
   out.push('');
   out.push('### Side by side (p50 / p99 ms, req/s)');
@@ -677,12 +764,18 @@ function scaleMarkdown(r) {
         .join(' | ')} |`,
     );
   }
-  out.push(`| data | ${r.sizes.map((z) => `${fmt(z.users)} users, ${fmt(z.votes)} votes`).join(' | ')} |`);
+  out.push(
+    `| data | ${r.sizes.map((z) => `${fmt(z.users)} users, ${fmt(z.votes)} votes, ${fmt(z.comments + HOT_POST_COMMENTS)} comments`).join(' | ')} |`,
+  );
   out.push(`| seeded in | ${r.sizes.map((z) => `${(z.seed.total / 1000).toFixed(1)} s`).join(' | ')} |`);
   out.push(`| deep page at skip= | ${r.sizes.map((z) => fmt(z.skip)).join(' | ')} |`);
   out.push(`| deep cursor page at | ${r.sizes.map((z) => fmt(z.deep ?? z.skip)).join(' | ')} |`);
   out.push(
     `| titles matching common / rare | ${r.sizes.map((z) => `${fmt(z.commonMatches)} / ${z.rareMatches}`).join(' | ')} |`,
+  );
+  out.push(`| author's posts | ${r.sizes.map((z) => `${fmt(z.authorPosts)} (\`${z.author}\`)`).join(' | ')} |`);
+  out.push(
+    `| comments on the post | ${r.sizes.map((z) => `${fmt(z.hotPostComments)} (post ${z.hotPost})`).join(' | ')} |`,
   );
   out.push(`| db ms/req, list | ${r.sizes.map((z) => z.scenarios.list.dbMsPerRequest ?? '–').join(' | ')} |`);
   out.push('');
@@ -706,7 +799,7 @@ function scaleMarkdown(r) {
     out.push('');
     out.push(
       `Each index is dropped (a plain \`DROP INDEX\`, then \`ANALYZE\`), the requests it serves are EXPLAINed and measured, and it is recreated with the migration's definition. ` +
-        `Both columns ran at ${r.indexPhase.connections} connections (1 for \`votes_post_id_idx\`, where one request takes seconds), ${r.indexPhase.duration} s each: ` +
+        `Both columns ran at ${r.indexPhase.connections} connections${fewerConnections(r.indexPhase)}, ${r.indexPhase.duration} s each: ` +
         `latencies here are not comparable with the ${s.connections}-connection table above. "EXPLAIN ms" is one execution on an idle server.`,
     );
     out.push('');
@@ -719,19 +812,27 @@ function scaleMarkdown(r) {
         const w = row.with;
         const wo = row.without;
         out.push(
-          `| \`${step.index}\` (recreated in ${(step.recreateMs / 1000).toFixed(1)} s) | ${row.name} | ${w.p50} / ${w.p99}, ${w.reqPerSec} (${w.connections} conn, ${w.duration} s) | ` +
-            `${wo.p50} / ${wo.p99}, ${wo.reqPerSec} (${wo.connections} conn, ${wo.duration} s)${wo.errors ? `, **${wo.errors} errors**` : ''} | ` +
+          `| \`${step.index}\` (recreated in ${(step.recreateMs / 1000).toFixed(1)} s) | ${row.name} | ${w.p50} / ${w.p99}, ${w.reqPerSec} (${w.connections} conn, ${w.duration} s${w.note ? ')¹' : ')'} | ` +
+            `${wo.p50} / ${wo.p99}, ${wo.reqPerSec} (${wo.connections} conn, ${wo.duration} s${wo.note ? ')¹' : ')'}${wo.errors ? `, **${wo.errors} errors**` : ''} | ` +
             `${big.plans[row.key].executionMs} → ${row.withoutPlan.executionMs} | ${escapeCell(planCell(row.withoutPlan))} |`,
         );
       }
     }
     out.push('');
+    const slow = r.indexPhase.steps.flatMap((step) => step.rows).filter((row) => row.with.note || row.without.note);
+    if (slow.length > 0) {
+      out.push(
+        `¹ Fewer responses than connections in the ${r.indexPhase.duration} s window (or one execution too slow to hope for them): measured for ${SLOW_SECONDS} s without warm-up.`,
+      );
+      out.push('');
+    }
   }
 
   out.push("### EXPLAIN (ANALYZE, BUFFERS) of the app's SQL");
   out.push('');
   out.push(
-    "The statements `posts.queries.ts` builds and the app sends, with the same parameters as the requests above (bound, like the app's unnamed statements), second of two runs. " +
+    "The statements `posts.queries.ts` and `comments.queries.ts` build and the app sends, with the same parameters as the requests above (bound, like the app's unnamed statements), second of two runs " +
+      '(for comments, the page itself: the route first looks the post up by its primary key). ' +
       '"read" counts the rows a scan node produced plus those its filter removed, over all loops. ' +
       `The texts were ${r.sizes.every((z) => z.sqlMatchesApp.all) ? 'found verbatim in pg_stat_statements after the requests: the app ran exactly this SQL' : '**not all found in pg_stat_statements** (see scale-results.json)'}.`,
   );
@@ -754,12 +855,20 @@ function scenarioLabel(key, r) {
     deepCursor: 'deep page, `cursor`',
     searchCommon: `search \`${r.settings.searchWord}\``,
     searchRare: `search \`${r.settings.rareWord}\``,
+    top: '`GET /posts?sort=top&limit=10`',
+    author: '`GET /posts?author=…&limit=10`',
+    comments: `\`GET /posts/{id}/comments?limit=${COMMENTS_LIMIT}\``,
   }[key];
+}
+
+function fewerConnections(phase) {
+  const fewer = phase.steps.filter((step) => step.connections !== phase.connections);
+  return fewer.map((step) => ` (${step.connections} for \`${step.index}\`)`).join('');
 }
 
 function planCell(p) {
   const scans = p.scans
-    .filter((s) => s.relation === 'posts' || s.relation === 'votes' || /Bitmap Index/.test(s.node))
+    .filter(shownScan)
     .map((s) => `${s.node}${s.loops > 1 ? ` ×${s.loops}` : ''}: ${fmt(s.rowsRead)} read`);
   return `**${p.executionMs} ms**, top ${p.top}; ${scans.join('; ')}${p.sorts.length ? `; sort ${p.sorts.join(', ')}` : ''}`;
 }
@@ -776,16 +885,26 @@ function findings(r) {
     for (const key of KEYS) {
       const p = z.plans[key];
       const votesRead = p.scans.filter((s) => s.relation === 'votes').reduce((n, s) => n + s.rowsRead, 0);
-      const postsRead = p.scans.filter((s) => s.relation === 'posts').reduce((n, s) => n + s.rowsRead, 0);
+      const postsRead = rowsRead(p, 'posts');
+      const commentsRead = rowsRead(p, 'comments');
       if (votesRead >= z.votes * 0.5) heavy.push(`${key} reads ${fmt(votesRead)} votes`);
       if (postsRead >= z.posts * 0.1) heavy.push(`${key} reads ${fmt(postsRead)} posts`);
+      if (commentsRead >= z.comments * 0.1) heavy.push(`${key} reads ${fmt(commentsRead)} comments`);
     }
+    const perPage = PAGE_KEYS.map(
+      (key) => `${key} ${fmt(rowsRead(z.plans[key], key === 'comments' ? 'comments' : 'posts'))}`,
+    );
     lines.push(
-      `${fmt(z.posts)} posts: ${heavy.length ? heavy.join(', ') : 'no plan reads more than 10% of the posts or half of the votes'}; ` +
-        `vote counts: ${describeVotes(z.plans.list)}.`,
+      `${fmt(z.posts)} posts: ${heavy.length ? heavy.join(', ') : 'no plan reads more than 10% of the posts or of the comments, or half of the votes'}; ` +
+        `rows read for one page (posts, or comments for comments; a page is 10, or ${COMMENTS_LIMIT + 1} comments): ${perPage.join(', ')}; ` +
+        `votes read by page 1 (\`voted\`): ${describeVotes(z.plans.list)}.`,
     );
   }
   return lines;
+}
+
+function rowsRead(plan, relation) {
+  return plan.scans.filter((s) => s.relation === relation).reduce((n, s) => n + s.rowsRead, 0);
 }
 
 function describeVotes(plan) {
