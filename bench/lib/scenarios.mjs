@@ -12,7 +12,7 @@ const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
  * `both`: run against the app and the baseline; otherwise the app only.
  * `expected`: the statuses that are a correct answer in this scenario.
  */
-export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmail, password }) {
+export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, author, loginEmail, password }) {
   const auth = { authorization: `Bearer ${token}` };
   const json = { 'content-type': 'application/json' };
   return [
@@ -41,6 +41,28 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
       requests: [{ method: 'GET', path: `/posts?search=${encodeURIComponent(searchWord)}`, headers: auth }],
     },
     {
+      key: 'top',
+      name: 'GET /posts?sort=top&limit=10',
+      both: true,
+      expected: [200],
+      requests: [{ method: 'GET', path: '/posts?sort=top&limit=10', headers: auth }],
+    },
+    {
+      key: 'author',
+      name: `GET /posts?author=${author}&limit=10`,
+      both: true,
+      expected: [200],
+      requests: [{ method: 'GET', path: `/posts?author=${encodeURIComponent(author)}&limit=10`, headers: auth }],
+    },
+    {
+      key: 'comments',
+      name: 'GET /posts/{hot}/comments?limit=20',
+      both: true,
+      expected: [200],
+      // The first page of the post with the most comments (the seed's hot post).
+      requests: [{ method: 'GET', path: `/posts/${hotPost}/comments?limit=20`, headers: auth }],
+    },
+    {
       key: 'unauthorized',
       name: 'GET /posts, no token (401)',
       both: true,
@@ -58,6 +80,22 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
           path: '/posts',
           headers: { ...auth, ...json },
           body: JSON.stringify({ title: 'Bench garden post', content: 'Written by the benchmark.', published: true }),
+        },
+      ],
+    },
+    {
+      key: 'comment',
+      name: 'POST /posts/{id}/comments',
+      both: true,
+      expected: [201],
+      // A random published post per request: every comment also adds one to its post's
+      // comments_count (a trigger), and one hot row would measure that row lock instead.
+      requests: [
+        {
+          method: 'POST',
+          headers: { ...auth, ...json },
+          body: JSON.stringify({ content: 'Written by the benchmark.' }),
+          setupRequest: (req) => ({ ...req, path: `/posts/${pick(ids.published)}/comments` }),
         },
       ],
     },
