@@ -17,6 +17,7 @@ import { APP_ENTRY, freePort, login, startApp, startServer } from './lib/process
 import { evaluateTargets, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
 import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, HOT_POST_COMMENTS, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
+import { compareAnswers } from './lib/same-answers.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
 const BASELINE_ENTRY = join(BENCH_DIR, 'baseline', 'server.mjs');
@@ -100,6 +101,10 @@ async function main() {
     loginEmail: emails[0],
     password: BENCH_PASSWORD,
   }).filter((s) => options.only.length === 0 || options.only.includes(s.key));
+  const differences = await compareAnswers(scenarios, app, baseline, tokens[0]);
+  if (differences.length > 0) {
+    throw new Error(`the baseline does not answer as the app does:\n  ${differences.join('\n  ')}`);
+  }
   const measured = [];
   let bcryptCeiling;
   for (const scenario of scenarios) {

@@ -11,6 +11,8 @@ const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
 /**
  * `both`: run against the app and the baseline; otherwise the app only.
  * `expected`: the statuses that are a correct answer in this scenario.
+ * `sample`: one request of the scenario, sent to both servers before the measurements
+ * to check that they answer alike (lib/same-answers.mjs).
  */
 export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, author, loginEmail, password }) {
   const auth = { authorization: `Bearer ${token}` };
@@ -22,6 +24,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: '/posts?limit=10', headers: auth }],
+      sample: { method: 'GET', path: '/posts?limit=10' },
     },
     {
       key: 'get',
@@ -32,6 +35,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       requests: [
         { method: 'GET', headers: auth, setupRequest: (req) => ({ ...req, path: `/posts/${pick(ids.visible)}` }) },
       ],
+      sample: { method: 'GET', path: `/posts/${hotPost}` },
     },
     {
       key: 'search',
@@ -39,6 +43,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: `/posts?search=${encodeURIComponent(searchWord)}`, headers: auth }],
+      sample: { method: 'GET', path: `/posts?search=${encodeURIComponent(searchWord)}` },
     },
     {
       key: 'top',
@@ -46,6 +51,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: '/posts?sort=top&limit=10', headers: auth }],
+      sample: { method: 'GET', path: '/posts?sort=top&limit=10' },
     },
     {
       key: 'author',
@@ -53,6 +59,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: `/posts?author=${encodeURIComponent(author)}&limit=10`, headers: auth }],
+      sample: { method: 'GET', path: `/posts?author=${encodeURIComponent(author)}&limit=10` },
     },
     {
       key: 'comments',
@@ -61,6 +68,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
       expected: [200],
       // The first page of the post with the most comments (the seed's hot post).
       requests: [{ method: 'GET', path: `/posts/${hotPost}/comments?limit=20`, headers: auth }],
+      sample: { method: 'GET', path: `/posts/${hotPost}/comments?limit=20` },
     },
     {
       key: 'unauthorized',
@@ -98,6 +106,11 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
           setupRequest: (req) => ({ ...req, path: `/posts/${pick(ids.published)}/comments` }),
         },
       ],
+      sample: {
+        method: 'POST',
+        path: `/posts/${hotPost}/comments`,
+        body: { content: '  Written by the benchmark.  ' },
+      },
     },
     {
       key: 'vote',
