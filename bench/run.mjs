@@ -16,7 +16,8 @@ import { BENCH_DIR, parseOptions } from './lib/options.mjs';
 import { APP_ENTRY, freePort, login, startApp, startServer } from './lib/processes.mjs';
 import { evaluateTargets, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
 import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
-import { BENCH_PASSWORD, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
+import { BENCH_PASSWORD, HOT_POST_COMMENTS, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
+import { compareAnswers } from './lib/same-answers.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
 const BASELINE_ENTRY = join(BENCH_DIR, 'baseline', 'server.mjs');
@@ -33,9 +34,9 @@ async function main() {
   if (!existsSync(APP_ENTRY)) {
     throw new Error(`${APP_ENTRY} is missing: build first (npm run bench does: nest build && node bench/run.mjs)`);
   }
-  const { users, posts, votes } = options.sizes;
+  const { users, posts, votes, comments } = options.sizes;
   log(
-    `posts-api benchmark${options.smoke ? ' (smoke)' : ''}: ${users} users, ${posts} posts, ${votes} votes; ` +
+    `posts-api benchmark${options.smoke ? ' (smoke)' : ''}: ${users} users, ${posts} posts, ${votes} votes, ${comments} comments; ` +
       `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s per scenario, ${options.runs} run(s)`,
   );
 
@@ -85,6 +86,8 @@ async function main() {
   const tokens = await Promise.all(emails.map((email) => login(app.url, email)));
   const tokenHasSessionId = decodeJwtPayload(tokens[0]).sid !== undefined;
   const ids = await loadPostIds(database.url, seeded.users.first);
+  const author = await pickAuthor(database.url, tag, seeded.users.first);
+  log(`author: ${author.username} (${author.posts} posts); hot post: ${seeded.hotPost}`);
   const stats = await openStatementStats(database.url);
   const idleRssMb = app.rssMb();
 
@@ -93,9 +96,15 @@ async function main() {
     voterTokens: tokens,
     ids,
     searchWord: options.searchWord,
+    hotPost: seeded.hotPost,
+    author: author.username,
     loginEmail: emails[0],
     password: BENCH_PASSWORD,
   }).filter((s) => options.only.length === 0 || options.only.includes(s.key));
+  const differences = await compareAnswers(scenarios, app, baseline, tokens[0]);
+  if (differences.length > 0) {
+    throw new Error(`the baseline does not answer as the app does:\n  ${differences.join('\n  ')}`);
+  }
   const measured = [];
   let bcryptCeiling;
   for (const scenario of scenarios) {
@@ -121,7 +130,7 @@ async function main() {
     mode: options.smoke ? 'smoke' : 'full',
     machine: { ...machineInfo(), loadAverageAtStart: loadAtStart },
     database: database.describe,
-    sizes: { users, posts, votes },
+    sizes: { users, posts, votes, comments, hotPostComments: HOT_POST_COMMENTS },
     seed: { timings: seeded.timings },
     settings: {
       connections: options.connections,
@@ -132,6 +141,9 @@ async function main() {
       bcryptRounds: options.bcryptRounds,
       threadpoolSize: options.threadpoolSize,
       searchWord: options.searchWord,
+      author: author.username,
+      authorPosts: author.posts,
+      hotPost: seeded.hotPost,
     },
     tokenHasSessionId,
     scenarios: measured,
@@ -190,6 +202,24 @@ function startBaseline(options, databaseUrl, jwtSecret) {
       },
     }),
   );
+}
+
+/**
+ * The bench user with the lowest id after the caller who has posts, for GET /posts?author=:
+ * another user's posts, so the page holds only published ones, as for most readers.
+ */
+async function pickAuthor(url, tag, callerId) {
+  const { rows } = await withClient(url, (client) =>
+    client.query(
+      `SELECT u.username, count(*)::int AS posts FROM users u JOIN posts p ON p.owner_id = u.id
+       WHERE u.email LIKE $1 AND u.id <> $2 GROUP BY u.id ORDER BY u.id LIMIT 1`,
+      [`bench-${tag}-%`, callerId],
+    ),
+  );
+  if (rows.length === 0) {
+    throw new Error('no bench user besides the caller has posts: seed more posts');
+  }
+  return rows[0];
 }
 
 function decodeJwtPayload(token) {

@@ -1,8 +1,10 @@
 // The baseline: the read routes of the posts API and its 401 path with nothing but
 // fastify and pg, so `app req/s / baseline req/s` shows what NestJS, Passport,
 // class-validator and TypeORM cost on top. It does the same work per request as the
-// app (verify the HS256 token, load the caller with one query, one query for the data)
-// and answers the same JSON, using the best SQL for each route.
+// app (verify the HS256 token, load the caller with one query, then the statements the
+// app runs for the route: one for a list or a post, a visibility check and the page for a
+// post's comments, one insert for a comment) and answers the same JSON and Link
+// header, using the best SQL for each route.
 //
 // Environment: PORT, DATABASE_URL, JWT_SECRET (the app's), DATABASE_POOL_SIZE (the app's).
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -32,32 +34,87 @@ const SESSION_USER_SQL = `SELECT u.id, u.email, u.username, u.role, u.email_veri
   WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
     AND u.disabled_at IS NULL`;
 
-const POST_COLUMNS = 'p.id, p.title, p.content, p.published, p.created_at, p.updated_at, p.version, p.owner_id';
+const POST_COLUMNS =
+  'p.id, p.title, p.content, p.published, p.created_at, p.updated_at, p.version, p.owner_id, p.votes_count, p.comments_count';
 
 /**
- * The page of posts first (walking posts_created_at_id_idx and stopping after
- * skip + limit rows), then the owner and the vote count for those rows only, however
- * deep the page. `LIMIT 1` in the lateral owner lookup keeps PostgreSQL from flattening
- * it into a hash join that reads the whole users table for ten rows.
+ * What every post read adds to the post's own columns, as the app's POST_VIEW_COLUMNS:
+ * `created_at` in microseconds (the Link cursor), the counts the triggers keep, and
+ * whether the caller ($1) voted for it (one probe of the votes primary key).
  */
-function listSql(withSearch) {
+const VIEW_COLUMNS = `(extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
+      page.votes_count AS votes, page.comments_count AS comments,
+      EXISTS (SELECT 1 FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id) AS voted`;
+
+/** The two orders of the list, each the key of one index (posts_created_at_id_idx, posts_votes_count_created_at_id_idx). */
+const ORDER_KEYS = { new: ['created_at', 'id'], top: ['votes_count', 'created_at', 'id'] };
+
+/**
+ * The page of posts first (walking the index of the order and stopping after skip +
+ * limit rows), then the owner and whether the caller voted, for those rows only, however
+ * deep the page. `LIMIT 1` in the lateral owner lookup keeps PostgreSQL from flattening
+ * it into a hash join that reads the whole users table for ten rows. $1 viewer, $2 limit,
+ * $3 skip, then the search pattern and the author's username when present.
+ */
+function listSql({ order, withSearch, withAuthor }) {
+  const orderBy = (table) => ORDER_KEYS[order].map((key) => `${table}.${key} DESC`).join(', ');
+  const conditions = ['(p.published OR p.owner_id = $1)'];
+  let next = 4;
+  if (withSearch) conditions.push(`p.title ILIKE $${next++} ESCAPE '\\'`);
+  if (withAuthor) conditions.push(`p.owner_id = (SELECT a.id FROM users a WHERE a.username = $${next++})`);
   return `SELECT page.*, owner.username AS owner_username, owner.email AS owner_email, owner.created_at AS owner_created_at,
-      (SELECT count(*)::int FROM votes v WHERE v.post_id = page.id) AS votes
+      ${VIEW_COLUMNS}
     FROM (
       SELECT ${POST_COLUMNS} FROM posts p
-      WHERE (p.published OR p.owner_id = $1)${withSearch ? ` AND p.title ILIKE $4 ESCAPE '\\'` : ''}
-      ORDER BY p.created_at DESC, p.id DESC
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY ${orderBy('p')}
       LIMIT $2 OFFSET $3) AS page
     CROSS JOIN LATERAL (SELECT u.username, u.email, u.created_at FROM users u WHERE u.id = page.owner_id LIMIT 1) AS owner
-    ORDER BY page.created_at DESC, page.id DESC`;
+    ORDER BY ${orderBy('page')}`;
 }
-const LIST_SQL = listSql(false);
-const SEARCH_SQL = listSql(true);
+/** The statements by `<order>:<search?>:<author?>`, built once. */
+const LIST_SQL = new Map();
+for (const order of Object.keys(ORDER_KEYS)) {
+  for (const withSearch of [false, true]) {
+    for (const withAuthor of [false, true]) {
+      LIST_SQL.set(`${order}:${withSearch}:${withAuthor}`, listSql({ order, withSearch, withAuthor }));
+    }
+  }
+}
 
-const ONE_POST_SQL = `SELECT ${POST_COLUMNS}, u.username AS owner_username, u.email AS owner_email, u.created_at AS owner_created_at,
-    (SELECT count(*)::int FROM votes v WHERE v.post_id = p.id) AS votes
-  FROM posts p JOIN users u ON u.id = p.owner_id
-  WHERE p.id = $1 AND (p.published OR p.owner_id = $2)`;
+const ONE_POST_SQL = `SELECT page.*, u.username AS owner_username, u.email AS owner_email, u.created_at AS owner_created_at,
+    ${VIEW_COLUMNS}
+  FROM posts page JOIN users u ON u.id = page.owner_id
+  WHERE page.id = $2 AND (page.published OR page.owner_id = $1)`;
+
+/** Whether the caller sees the post: the app checks this before it reads the post's comments. */
+const VISIBLE_POST_SQL = 'SELECT 1 FROM posts WHERE id = $1 AND (published OR owner_id = $2)';
+
+const COMMENT_COLUMNS = `c.id, c.post_id, c.content, c.created_at, c.updated_at, c.author_id,
+    a.username AS author_username, a.email AS author_email, a.created_at AS author_created_at`;
+
+/** A page of a post's comments, oldest first, after a comment id: a range of comments_post_id_id_idx. */
+const COMMENTS_SQL = `SELECT ${COMMENT_COLUMNS}
+  FROM comments c JOIN users a ON a.id = c.author_id
+  WHERE c.post_id = $1 AND c.id > $2
+  ORDER BY c.id LIMIT $3`;
+
+/**
+ * The app's one statement for a new comment: only on a post the author sees, with the
+ * author's and the post's rows held FOR KEY SHARE; no row back when either is missing.
+ */
+const INSERT_COMMENT_SQL = `WITH inserted AS (
+    INSERT INTO comments (post_id, author_id, content)
+    SELECT post.id, $1, $3 FROM posts post
+    WHERE post.id = $2 AND (post.published OR post.owner_id = $1)
+      AND EXISTS (SELECT 1 FROM users writer WHERE writer.id = $1 FOR KEY SHARE)
+    FOR KEY SHARE OF post
+    RETURNING *)
+  SELECT ${COMMENT_COLUMNS}
+  FROM inserted c JOIN users a ON a.id = c.author_id`;
+
+/** Whether the caller still exists: only asked after a comment could not be written (401 or 404). */
+const USER_EXISTS_SQL = 'SELECT 1 FROM users WHERE id = $1';
 
 // --------------------------------------------------------------------------- tokens
 
@@ -128,6 +185,10 @@ async function authenticate(request, reply) {
 
 // ---------------------------------------------------------------------------- routes
 
+function toUser(id, username, email, createdAt) {
+  return { id, username, email, created_at: createdAt.toISOString() };
+}
+
 function toPost(row) {
   return {
     id: row.id,
@@ -137,13 +198,21 @@ function toPost(row) {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     owner_id: row.owner_id,
-    owner: {
-      id: row.owner_id,
-      username: row.owner_username,
-      email: row.owner_email,
-      created_at: row.owner_created_at.toISOString(),
-    },
+    owner: toUser(row.owner_id, row.owner_username, row.owner_email, row.owner_created_at),
     votes: row.votes,
+    voted: row.voted,
+    comments: row.comments,
+  };
+}
+
+function toComment(row) {
+  return {
+    id: row.id,
+    post_id: row.post_id,
+    content: row.content,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    author: toUser(row.author_id, row.author_username, row.author_email, row.author_created_at),
   };
 }
 
@@ -153,6 +222,40 @@ function intParam(raw, fallback, min, max) {
   if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw)) return NaN;
   const value = Number(raw);
   return value >= min && value <= max ? value : NaN;
+}
+
+/** Length in code points, as PostgreSQL counts varchar(n) (and the app's validation). */
+function codePoints(text) {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The app's username rule: anything else cannot be a username and matches nobody. */
+const USERNAME_ANY_CASE = /^[A-Za-z][A-Za-z0-9_]{2,29}$/;
+
+/** The `Link` header of the next page, as the app writes it: the same query, continued from the cursor. */
+function nextPageLink(path, query, cursor) {
+  const parameters = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '' && name !== 'cursor') parameters.set(name, String(value));
+  }
+  parameters.set('cursor', cursor);
+  return `<${path}?${parameters.toString()}>; rel="next"`;
+}
+
+/** The post cursor of the app (`<us>.<id>`, `top.<votes>.<us>.<id>`), base64url. */
+function postCursor(order, row) {
+  const key = `${row.created_at_us}.${row.id}`;
+  return Buffer.from(order === 'top' ? `top.${row.votes}.${key}` : key, 'utf8').toString('base64url');
+}
+
+/** The comment cursor of the app (`i<id>`), base64url; and back (NaN when it is not one). */
+const commentCursor = (id) => Buffer.from(`i${id}`, 'utf8').toString('base64url');
+function afterCommentId(cursor) {
+  if (cursor === undefined) return 0;
+  const match = typeof cursor === 'string' && /^i([1-9][0-9]{0,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match && Number(match[1]) <= MAX_ID ? Number(match[1]) : NaN;
 }
 
 const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
@@ -165,31 +268,104 @@ app.get('/health', async () => {
 app.get('/posts', async (request, reply) => {
   const user = await authenticate(request, reply);
   if (!user) return reply;
-  const { limit: rawLimit, skip: rawSkip, search = '' } = request.query;
+  const { limit: rawLimit, skip: rawSkip, search = '', sort = 'new', author } = request.query;
   const limit = intParam(rawLimit, 10, 1, 100);
-  const skip = intParam(rawSkip, 0, 0, MAX_ID);
-  if (Number.isNaN(limit) || Number.isNaN(skip) || typeof search !== 'string' || search.length > 200) {
-    return problem(reply, 422, 'limit must be 1 to 100, skip 0 or more, search at most 200 characters.');
+  const skip = intParam(rawSkip, 0, 0, 10_000);
+  if (
+    Number.isNaN(limit) ||
+    Number.isNaN(skip) ||
+    typeof search !== 'string' ||
+    codePoints(search) > 200 ||
+    !Object.hasOwn(ORDER_KEYS, sort) ||
+    (author !== undefined && (typeof author !== 'string' || author === '' || codePoints(author) > 254))
+  ) {
+    return problem(
+      reply,
+      422,
+      'limit must be 1 to 100, skip 0 to 10000, search at most 200 characters, sort new or top, author 1 to 254 characters.',
+    );
   }
-  const { rows } = search
-    ? await pool.query(SEARCH_SQL, [user.id, limit, skip, `%${search.replace(/[\\%_]/g, '\\$&')}%`])
-    : await pool.query(LIST_SQL, [user.id, limit, skip]);
+  const values = [user.id, limit, skip];
+  if (search) values.push(`%${search.replace(/[\\%_]/g, '\\$&')}%`);
+  if (author !== undefined) values.push(USERNAME_ANY_CASE.test(author) ? author.toLowerCase() : '');
+  const { rows } = await pool.query(LIST_SQL.get(`${sort}:${Boolean(search)}:${author !== undefined}`), values);
+  if (rows.length === limit) {
+    // The app's next-page URL: limit, then sort (when top), search and author; never skip.
+    const next = { limit, sort: sort === 'top' ? sort : undefined, search, author };
+    reply.header('Link', nextPageLink('/posts', next, postCursor(sort, rows[rows.length - 1])));
+  }
   return rows.map(toPost);
 });
 
-app.get('/posts/:id', async (request, reply) => {
-  const user = await authenticate(request, reply);
-  if (!user) return reply;
+/** The post id of the path, or undefined after answering 422. */
+function postIdParam(request, reply) {
   const id = intParam(request.params.id, NaN, 1, MAX_ID);
   if (Number.isNaN(id)) {
     return problem(reply, 422, 'The post id must be a positive integer.');
   }
-  const { rows } = await pool.query(ONE_POST_SQL, [id, user.id]);
+  return id;
+}
+
+const postNotFound = (reply, id) =>
+  problem(reply, 404, `There is no post with id ${id} that you can see; GET /posts lists those you can.`);
+
+app.get('/posts/:id', async (request, reply) => {
+  const user = await authenticate(request, reply);
+  if (!user) return reply;
+  const id = postIdParam(request, reply);
+  if (id === undefined) return reply;
+  const { rows } = await pool.query(ONE_POST_SQL, [user.id, id]);
   if (rows.length === 0) {
     return problem(reply, 404, `There is no post with id ${id}.`);
   }
   reply.header('ETag', `"${rows[0].version}"`);
   return toPost(rows[0]);
+});
+
+app.get('/posts/:id/comments', async (request, reply) => {
+  const user = await authenticate(request, reply);
+  if (!user) return reply;
+  const id = postIdParam(request, reply);
+  if (id === undefined) return reply;
+  const limit = intParam(request.query.limit, 20, 1, 100);
+  const afterId = afterCommentId(request.query.cursor);
+  if (Number.isNaN(limit) || Number.isNaN(afterId)) {
+    return problem(reply, 422, 'limit must be 1 to 100, cursor one from the Link header.');
+  }
+  // The app's two statements: is the post there for the caller, then the page.
+  if ((await pool.query(VISIBLE_POST_SQL, [id, user.id])).rows.length === 0) {
+    return postNotFound(reply, id);
+  }
+  // One more than the page: whether a next page exists, without a count.
+  const { rows } = await pool.query(COMMENTS_SQL, [id, afterId, limit + 1]);
+  if (rows.length > limit) {
+    reply.header('Link', nextPageLink(`/posts/${id}/comments`, { limit }, commentCursor(rows[limit - 1].id)));
+    rows.length = limit;
+  }
+  return rows.map(toComment);
+});
+
+app.post('/posts/:id/comments', async (request, reply) => {
+  const user = await authenticate(request, reply);
+  if (!user) return reply;
+  const id = postIdParam(request, reply);
+  if (id === undefined) return reply;
+  const raw = request.body?.content;
+  const content = typeof raw === 'string' ? raw.trim() : undefined;
+  if (content === undefined || content === '' || codePoints(content) > 2000) {
+    return problem(reply, 422, 'content must be 1 to 2000 characters after trimming');
+  }
+  const { rows } = await pool.query(INSERT_COMMENT_SQL, [user.id, id, content]);
+  if (rows.length === 0) {
+    if ((await pool.query(USER_EXISTS_SQL, [user.id])).rows.length === 0) {
+      return problem(reply, 401, 'The account of this access token no longer exists; nothing was changed.', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
+    }
+    return postNotFound(reply, id);
+  }
+  reply.code(201).header('Location', `/comments/${rows[0].id}`);
+  return toComment(rows[0]);
 });
 
 async function shutdown() {

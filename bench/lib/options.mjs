@@ -16,7 +16,19 @@ const FULL_SIZES = { users: 1_000, posts: 100_000, votes: 500_000, comments: 200
 const SMOKE_SIZES = { users: 20, posts: 500, votes: 1_000, comments: 1_000 };
 
 /** The scenario keys `--only` accepts (defined in scenarios.mjs). */
-export const SCENARIO_KEYS = ['list', 'get', 'search', 'unauthorized', 'create', 'vote', 'login'];
+export const SCENARIO_KEYS = [
+  'list',
+  'get',
+  'search',
+  'top',
+  'author',
+  'comments',
+  'unauthorized',
+  'create',
+  'comment',
+  'vote',
+  'login',
+];
 
 const USAGE = `Usage: node bench/run.mjs [--smoke] [--scale X] [--users N] [--posts N] [--votes N] [--comments N]
        [--duration S] [--warmup S] [--connections N] [--runs N] [--only a,b] [--out DIR]

@@ -121,6 +121,13 @@ function markdownTable(results) {
   ].join('\n');
 }
 
+function sizesText({ users, posts, votes, comments, hotPostComments }) {
+  return (
+    `${users} users, ${posts} posts, ${votes} votes` +
+    (comments === undefined ? '' : `, ${comments} comments (+ ${hotPostComments} on one post)`)
+  );
+}
+
 /** What is printed under the table: ceiling, memory, seeding. */
 export function summaryLines(results) {
   const lines = [];
@@ -142,9 +149,7 @@ export function summaryLines(results) {
     .filter(([step]) => step !== 'total')
     .map(([step, ms]) => `${step} ${ms} ms`)
     .join(', ');
-  lines.push(
-    `seeded ${results.sizes.users} users, ${results.sizes.posts} posts, ${results.sizes.votes} votes in ${(t.total / 1000).toFixed(1)} s (${steps})`,
-  );
+  lines.push(`seeded ${sizesText(results.sizes)} in ${(t.total / 1000).toFixed(1)} s (${steps})`);
   return lines;
 }
 
@@ -159,7 +164,7 @@ Written by \`npm run bench\` (\`bench/run.mjs\`); see \`bench/README.md\` for wh
 - Date: ${results.date}
 - Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, ${m.memoryGb} GB RAM, ${m.platform}; load average at the start ${m.loadAverageAtStart.join(' / ')} (1 / 5 / 15 min)
 - Node ${m.node}; ${results.database}
-- Data: ${results.sizes.users} users, ${results.sizes.posts} posts, ${results.sizes.votes} votes (seeded in ${(results.seed.timings.total / 1000).toFixed(1)} s)
+- Data: ${sizesText(results.sizes)}; \`GET /posts?author=\` reads ${s.author} (${s.authorPosts} posts), the comments page post ${s.hotPost} (seeded in ${(results.seed.timings.total / 1000).toFixed(1)} s)
 - Load: ${s.connections} connections, ${s.warmup} s warm-up + ${s.duration} s per scenario, ${s.runs} run(s) (medians), load generator on the same machine
 - App: NODE_ENV=production, DATABASE_POOL_SIZE=${s.poolSize}, BCRYPT_ROUNDS=${s.bcryptRounds}, UV_THREADPOOL_SIZE=${s.threadpoolSize}; the baseline uses the same pool size and secret
 - Access token ${results.tokenHasSessionId ? 'carries `sid`: the baseline checks the session and the user in one query' : 'has no `sid`: the baseline loads the user by id'}

@@ -11,8 +11,10 @@ const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
 /**
  * `both`: run against the app and the baseline; otherwise the app only.
  * `expected`: the statuses that are a correct answer in this scenario.
+ * `sample`: one request of the scenario, sent to both servers before the measurements
+ * to check that they answer alike (lib/same-answers.mjs).
  */
-export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmail, password }) {
+export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, author, loginEmail, password }) {
   const auth = { authorization: `Bearer ${token}` };
   const json = { 'content-type': 'application/json' };
   return [
@@ -22,6 +24,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: '/posts?limit=10', headers: auth }],
+      sample: { method: 'GET', path: '/posts?limit=10' },
     },
     {
       key: 'get',
@@ -32,6 +35,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
       requests: [
         { method: 'GET', headers: auth, setupRequest: (req) => ({ ...req, path: `/posts/${pick(ids.visible)}` }) },
       ],
+      sample: { method: 'GET', path: `/posts/${hotPost}` },
     },
     {
       key: 'search',
@@ -39,6 +43,32 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
       both: true,
       expected: [200],
       requests: [{ method: 'GET', path: `/posts?search=${encodeURIComponent(searchWord)}`, headers: auth }],
+      sample: { method: 'GET', path: `/posts?search=${encodeURIComponent(searchWord)}` },
+    },
+    {
+      key: 'top',
+      name: 'GET /posts?sort=top&limit=10',
+      both: true,
+      expected: [200],
+      requests: [{ method: 'GET', path: '/posts?sort=top&limit=10', headers: auth }],
+      sample: { method: 'GET', path: '/posts?sort=top&limit=10' },
+    },
+    {
+      key: 'author',
+      name: `GET /posts?author=${author}&limit=10`,
+      both: true,
+      expected: [200],
+      requests: [{ method: 'GET', path: `/posts?author=${encodeURIComponent(author)}&limit=10`, headers: auth }],
+      sample: { method: 'GET', path: `/posts?author=${encodeURIComponent(author)}&limit=10` },
+    },
+    {
+      key: 'comments',
+      name: 'GET /posts/{hot}/comments?limit=20',
+      both: true,
+      expected: [200],
+      // The first page of the post with the most comments (the seed's hot post).
+      requests: [{ method: 'GET', path: `/posts/${hotPost}/comments?limit=20`, headers: auth }],
+      sample: { method: 'GET', path: `/posts/${hotPost}/comments?limit=20` },
     },
     {
       key: 'unauthorized',
@@ -60,6 +90,27 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, loginEmai
           body: JSON.stringify({ title: 'Bench garden post', content: 'Written by the benchmark.', published: true }),
         },
       ],
+    },
+    {
+      key: 'comment',
+      name: 'POST /posts/{id}/comments',
+      both: true,
+      expected: [201],
+      // A random published post per request: every comment also adds one to its post's
+      // comments_count (a trigger), and one hot row would measure that row lock instead.
+      requests: [
+        {
+          method: 'POST',
+          headers: { ...auth, ...json },
+          body: JSON.stringify({ content: 'Written by the benchmark.' }),
+          setupRequest: (req) => ({ ...req, path: `/posts/${pick(ids.published)}/comments` }),
+        },
+      ],
+      sample: {
+        method: 'POST',
+        path: `/posts/${hotPost}/comments`,
+        body: { content: '  Written by the benchmark.  ' },
+      },
     },
     {
       key: 'vote',
