@@ -44,7 +44,7 @@ const POST_COLUMNS =
  */
 const VIEW_COLUMNS = `(extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
       page.votes_count AS votes, page.comments_count AS comments,
-      EXISTS (SELECT 1 FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id) AS voted`;
+      COALESCE((SELECT true FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1), false) AS voted`;
 
 /** The two orders of the list, each the key of one index (posts_created_at_id_idx, posts_votes_count_created_at_id_idx). */
 const ORDER_KEYS = { new: ['created_at', 'id'], top: ['votes_count', 'created_at', 'id'] };
@@ -97,7 +97,7 @@ const COMMENT_COLUMNS = `c.id, c.post_id, c.content, c.created_at, c.updated_at,
 const COMMENTS_SQL = `SELECT ${COMMENT_COLUMNS}
   FROM comments c JOIN users a ON a.id = c.author_id
   WHERE c.post_id = $1 AND c.id > $2
-  ORDER BY c.id LIMIT $3`;
+  ORDER BY c.post_id, c.id LIMIT $3`;
 
 /**
  * The app's one statement for a new comment: only on a post the author sees, with the

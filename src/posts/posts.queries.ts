@@ -121,10 +121,20 @@ export function listPosts({
     text: `SELECT ${POST_VIEW_COLUMNS}
        FROM (SELECT post.* FROM posts post WHERE ${conditions.join(' AND ')}
              ORDER BY ${orderBy('post')} LIMIT ${limitAt} OFFSET ${skipAt}) page
-       JOIN users owner ON owner.id = page.owner_id
+       -- LIMIT 1 keeps PostgreSQL from turning the owners into a hash join over all users
+       -- (seen with 1,000 users: a sequential scan of users for a page of ten).
+       CROSS JOIN LATERAL (SELECT username, email, created_at FROM users owner
+                           WHERE owner.id = page.owner_id LIMIT 1) owner
        ORDER BY ${orderBy('page')}`,
     values: $.values,
   };
+}
+
+const POST_VISIBILITY = `SELECT owner_id, published FROM posts WHERE id = $1`;
+
+/** Who owns the post and whether it is published (no row: no such post), for the visibility rule. */
+export function postVisibility(id: number): Statement {
+  return { name: 'posts_visibility', text: POST_VISIBILITY, values: [id] };
 }
 
 const FIND_VISIBLE_POST = `SELECT ${POST_VIEW_COLUMNS}
