@@ -134,6 +134,13 @@ export function findVisiblePost(viewerId: number, id: number): Statement {
   return { name: 'posts_find_visible', text: FIND_VISIBLE_POST, values: [viewerId, id] };
 }
 
+const FIND_POST_OWNER = `SELECT owner_id, published FROM posts WHERE id = $1`;
+
+/** Whose a post is and whether it is published: what decides who sees what hangs off it. */
+export function findPostOwner(id: number): Statement {
+  return { name: 'posts_find_owner', text: FIND_POST_OWNER, values: [id] };
+}
+
 const INSERT_POST_OF_LIVE_OWNER = `INSERT INTO posts (title, content, published, owner_id)
        SELECT $1, $2, $3, id FROM users WHERE id = $4 FOR KEY SHARE
        RETURNING id`;
