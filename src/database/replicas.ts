@@ -62,6 +62,8 @@ class Replica {
   replayed?: bigint;
   lagMs?: number;
   polling = false;
+  /** Until the first poll's outcome is logged, a replica that starts down is news too. */
+  logged = false;
 
   constructor(url: string, limits: ConnectionLimits) {
     this.label = describeUrl(url);
@@ -222,7 +224,8 @@ export class Replicas {
     const firstMissing = this.primaryPositions.find((position) => position.lsn > replayed);
     const lagMs = firstMissing ? Math.round(now - firstMissing.seenAt) : 0;
     const state: ReplicaState = lagMs > this.settings.maxLagMs ? 'lagging' : 'up';
-    if (state !== replica.state) {
+    if (state !== replica.state || !replica.logged) {
+      replica.logged = true;
       const log = state === 'up' ? 'log' : 'warn';
       this.logger[log](
         state === 'up'
@@ -236,7 +239,8 @@ export class Replicas {
   }
 
   private markDown(replica: Replica, error: unknown): void {
-    if (replica.state !== 'down') {
+    if (replica.state !== 'down' || !replica.logged) {
+      replica.logged = true;
       this.logger.warn(
         `Replica ${replica.label} is down (${describeError(error)}): reads go elsewhere until it answers`,
       );
