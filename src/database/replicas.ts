@@ -67,7 +67,12 @@ class Replica {
 
   constructor(url: string, limits: ConnectionLimits) {
     this.label = describeUrl(url);
-    this.pool = new Pool({ connectionString: url, ...poolSettings(limits) });
+    this.pool = new Pool({
+      connectionString: url,
+      ...poolSettings(limits),
+      // A replica slow to give a connection is worth less than the primary: give up on it sooner.
+      connectionTimeoutMillis: Math.min(limits.connectTimeoutMs, POLL_TIMEOUT_MS),
+    });
     this.watchdog = new ConnectionWatchdog(this.pool, limits.statementTimeoutMs + CLIENT_GRACE_MS);
   }
 }
@@ -239,6 +244,10 @@ export class Replicas {
   }
 
   private markDown(replica: Replica, error: unknown): void {
+    if (replica.state !== 'down') {
+      // Reads still waiting on it (a frozen server answers nothing) fail now and go to the primary.
+      replica.watchdog.cutCheckedOutConnections();
+    }
     if (replica.state !== 'down' || !replica.logged) {
       replica.logged = true;
       this.logger.warn(

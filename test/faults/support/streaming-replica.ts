@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,32 @@ export class TestServer {
   /** `fast` ends the sessions and stops; `immediate` stops at once, like a crash. */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     await postgresCommand('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
+  }
+
+  /**
+   * SIGSTOP to the postmaster and every process it started: the server keeps its sockets
+   * open and answers nothing, as a frozen host or a network partition looks. `thaw()` undoes it.
+   */
+  freeze(): number[] {
+    const postmaster = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+    const frozen = [postmaster, ...children];
+    frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    return frozen;
+  }
+
+  thaw(frozen: number[]): void {
+    frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
   }
 
   /** Changes a setting in postgresql.conf (the last line wins) and reloads it. */
