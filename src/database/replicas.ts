@@ -19,15 +19,13 @@ export interface ReplicaStatus {
 export interface ReplicaSettings extends ConnectionLimits {
   urls: string[];
   maxLagMs: number;
-  /** How often each replica's replayed position (and the primary's) is read. */
-  pollIntervalMs?: number;
-  /** A replica that does not answer the poll within this long is down. */
-  pollTimeoutMs?: number;
 }
 
 /** Past PostgreSQL's own statement_timeout, how long the client still waits for an answer. */
 const CLIENT_GRACE_MS = 1_000;
+/** How often each replica's replayed position (and the primary's) is read. */
 const POLL_INTERVAL_MS = 100;
+/** A replica that does not answer the poll within this long is down. */
 const POLL_TIMEOUT_MS = 1_000;
 
 /** A WAL position (`16/B374D848`) as a number that compares as positions do. */
@@ -79,7 +77,7 @@ class Replica {
 
 /**
  * The read replicas, their health and the choice of one for a read. Every
- * `pollIntervalMs` it reads where the primary's WAL stands and how far each replica has
+ * `POLL_INTERVAL_MS` it reads where the primary's WAL stands and how far each replica has
  * replayed; a replica is `up` while it answers and its lag is at most `maxLagMs`.
  *
  * The lag is measured on this process's clock only: the primary's positions are kept
@@ -97,7 +95,6 @@ export class Replicas {
   /** The primary's WAL positions, each with when it was first seen, oldest first. */
   private readonly primaryPositions: { lsn: bigint; seenAt: number }[] = [];
   private readonly timer: NodeJS.Timeout;
-  private readonly pollTimeoutMs: number;
   private next = 0;
   private pollingPrimary = false;
 
@@ -106,12 +103,11 @@ export class Replicas {
     private readonly settings: ReplicaSettings,
   ) {
     this.replicas = settings.urls.map((url) => new Replica(url, settings));
-    this.pollTimeoutMs = settings.pollTimeoutMs ?? POLL_TIMEOUT_MS;
     for (const replica of this.replicas) {
       // An idle connection the server closed (a replica stopping): without a listener it would crash the app.
       replica.pool.on('error', (error) => this.markDown(replica, error));
     }
-    this.timer = setInterval(() => void this.poll(), settings.pollIntervalMs ?? POLL_INTERVAL_MS).unref();
+    this.timer = setInterval(() => void this.poll(), POLL_INTERVAL_MS).unref();
     void this.poll();
   }
 
@@ -209,7 +205,7 @@ export class Replicas {
     try {
       const answer = replica.pool.query<{ lsn: string | null }>(REPLAYED_WAL_POSITION);
       const late = new Promise<never>((_resolve, reject) => {
-        timeout = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
+        timeout = setTimeout(() => reject(new Error(`no answer within ${POLL_TIMEOUT_MS} ms`)), POLL_TIMEOUT_MS);
       });
       answer.catch(() => undefined); // when the timeout wins, the late failure is not unhandled
       const [row] = (await Promise.race([answer, late])).rows;
