@@ -601,7 +601,7 @@ export interface paths {
         };
         /**
          * Whether this instance should get traffic
-         * @description For load balancers and orchestrators: 200 once the database answers and every migration has run; 503 problem+json while the database is unreachable, while migrations are pending, and from the moment the instance starts shutting down (`"reason"` says which).
+         * @description For load balancers and orchestrators: 200 once the database answers and every migration has run; 503 problem+json while the database is unreachable, while migrations are pending, and from the moment the instance starts shutting down (`"reason"` says which). With read replicas, the 200 names the state of each; a replica that is down or lagging does not make the instance unready.
          */
         get: operations["health_ready"];
         put?: never;
@@ -1147,6 +1147,8 @@ export interface components {
              * @enum {string}
              */
             status: "ready";
+            /** @description With DATABASE_REPLICA_URLS: the state of each read replica. Readiness does not depend on them: the primary serves whatever no replica can. */
+            replicas?: components["schemas"]["ReplicaHealth"][];
         };
         ReadinessProblem: {
             /**
@@ -1213,6 +1215,25 @@ export interface components {
              * @enum {string}
              */
             grant_type?: "refresh_token";
+        };
+        ReplicaHealth: {
+            /**
+             * @description The replica, as `host:port/database` (never the user or the password).
+             * @example 10.0.0.12:5432/posts
+             */
+            url: string;
+            /**
+             * @description `up`: reads go to it; `lagging`: further behind the primary than REPLICA_MAX_LAG_MS, skipped until it catches up; `down`: it does not answer, skipped until it does. The primary serves what it does not.
+             * @example up
+             * @enum {string}
+             */
+            state: "up" | "lagging" | "down";
+            /**
+             * Format: int32
+             * @description How old the oldest write is that the replica has not replayed, in milliseconds (0: it has all the primary's writes). Absent while it is down.
+             * @example 0
+             */
+            lag_ms?: number;
         };
         RoleChange: {
             /**

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { AccountsModule } from './accounts/accounts.module';
@@ -11,6 +11,7 @@ import { FormBodyGuard } from './common/form-body.guard';
 import { ConfigurationModule } from './config/config.module';
 import type { Configuration } from './config/configuration';
 import { DatabaseModule } from './database/database.module';
+import { ReadYourWritesInterceptor } from './database/read-your-writes.interceptor';
 import { EntranceModule } from './entrance/entrance.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { HealthModule } from './health/health.module';
@@ -58,7 +59,11 @@ export class AppModule {
         HealthModule,
       ],
       // Before the token check: a form sent to a JSON route is refused whoever sends it.
-      providers: [{ provide: APP_GUARD, useClass: FormBodyGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: FormBodyGuard },
+        // With read replicas: after each write of a caller, where the primary stands (read-your-writes).
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+      ],
     };
   }
 }

@@ -5,7 +5,7 @@ import { ActivityService } from '../activity/activity.service';
 import { type AuthenticatedUser, BY_AN_ADMIN } from '../common/identity/authenticated-user';
 import { INTEGER_ID_MAX, decodeIdCursor, encodeIdCursor } from '../common/id-cursor';
 import { accountGoneException } from '../common/problem';
-import { Sql } from '../database/sql';
+import { type Reader, Sql } from '../database/sql';
 import { PostsService } from '../posts/posts.service';
 import { User } from '../users/user.entity';
 import { Comment } from './comment.entity';
@@ -35,14 +35,18 @@ export class CommentsService {
     private readonly activity: ActivityService,
   ) {}
 
-  /** Oldest first, keyset paging by id: comments added during a walk come at its end. */
+  /**
+   * Oldest first, keyset paging by id: comments added during a walk come at its end. May
+   * be a moment stale (a replica's), but never misses the viewer's own writes.
+   */
   async list(viewerId: number, postId: number, { limit, cursor }: ListCommentsQueryDto): Promise<CommentPage> {
     const afterId = cursor === undefined ? 0 : Number(decodeIdCursor(cursor, INTEGER_ID_MAX));
-    if ((await this.posts.visibleOwnerId(viewerId, postId)) === undefined) {
+    const reader = await this.sql.reader(viewerId);
+    if ((await this.posts.visibleOwnerId(viewerId, postId, reader)) === undefined) {
       throw postNotFound(postId);
     }
     // One more than the page: whether a next page exists, without a count.
-    const rows = await this.sql.rows<CommentViewRow>(listComments(postId, afterId, limit + 1));
+    const rows = await reader.rows<CommentViewRow>(listComments(postId, afterId, limit + 1));
     const page = rows.slice(0, limit);
     return {
       comments: page.map((row) => CommentResponseDto.from(row)),
@@ -50,8 +54,9 @@ export class CommentsService {
     };
   }
 
+  /** `GET /comments/{id}`: may be a moment stale (a replica's), but never misses the viewer's own writes. */
   async findVisible(viewerId: number, id: number): Promise<CommentResponseDto> {
-    return CommentResponseDto.from((await this.visibleComment(viewerId, id)).row);
+    return CommentResponseDto.from((await this.visibleComment(viewerId, id, await this.sql.reader(viewerId))).row);
   }
 
   /** Any caller who sees the post may comment on it; a caller whose account was deleted meanwhile gets 401. */
@@ -76,7 +81,7 @@ export class CommentsService {
     if (!changed.affected) {
       throw commentNotFound(id);
     }
-    return this.findVisible(callerId, id);
+    return CommentResponseDto.from((await this.visibleComment(callerId, id)).row);
   }
 
   /**
@@ -118,10 +123,13 @@ export class CommentsService {
     });
   }
 
-  /** The comment, when the caller sees its post; 404 otherwise (missing, or on another user's draft). */
-  private async visibleComment(viewerId: number, id: number): Promise<VisibleComment> {
-    const [row] = await this.sql.rows<CommentViewRow>(findComment(id));
-    const postOwnerId = row && (await this.posts.visibleOwnerId(viewerId, row.post_id));
+  /**
+   * The comment, when the caller sees its post; 404 otherwise (missing, or on another
+   * user's draft). From the primary, as the rules of a change need it, unless a reader is given.
+   */
+  private async visibleComment(viewerId: number, id: number, reader: Reader = this.sql): Promise<VisibleComment> {
+    const [row] = await reader.rows<CommentViewRow>(findComment(id));
+    const postOwnerId = row && (await this.posts.visibleOwnerId(viewerId, row.post_id, reader));
     if (!row || postOwnerId === undefined) {
       throw commentNotFound(id);
     }

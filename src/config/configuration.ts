@@ -80,6 +80,11 @@ function databaseSection(env: EnvironmentVariables) {
     statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     dataDir: resolve(env.DATA_DIR),
+    /** Empty: every query goes to the primary, as without replicas. */
+    replicaUrls: env.DATABASE_REPLICA_URLS.split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
+    replicaMaxLagMs: env.REPLICA_MAX_LAG_MS,
   };
 }
 

@@ -30,6 +30,8 @@ describe('validateEnvironment', () => {
     ['BCRYPT_ROUNDS', '32'],
     ['ACCESS_TOKEN_EXPIRE_MINUTES', '0'],
     ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_REPLICA_URLS', 'postgres://replica-1/db,mysql://replica-2/db'],
+    ['REPLICA_MAX_LAG_MS', '5'],
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
   ])('stops with a message naming %s when it is %p', (name, value) => {
@@ -40,6 +42,18 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ PORT: 'abc' })).toThrow(
       /^Invalid configuration:\n {2}- PORT must be an integer number \(got "abc"\)$/,
     );
+  });
+
+  it('reads DATABASE_REPLICA_URLS as a list, and hides their passwords in an error', () => {
+    const urls = 'postgres://reader:a@replica-1:5432/posts, postgresql://replica-2/posts';
+    expect(loadConfiguration({ DATABASE_REPLICA_URLS: urls }).database).toMatchObject({
+      replicaUrls: ['postgres://reader:a@replica-1:5432/posts', 'postgresql://replica-2/posts'],
+      replicaMaxLagMs: 1_000,
+    });
+    expect(loadConfiguration({}).database.replicaUrls).toEqual([]);
+    expect(() =>
+      validateEnvironment({ DATABASE_REPLICA_URLS: 'postgres://u:s3cret@r1/db,redis://u:s3cret@r2/db' }),
+    ).toThrow(/postgres:\/\/u:\*\*\*@r1\/db,redis:\/\/u:\*\*\*@r2\/db/);
   });
 
   it('treats an empty DATABASE_URL as unset', () => {

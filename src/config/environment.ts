@@ -61,6 +61,20 @@ export class EnvironmentVariables {
   @Max(600_000)
   DATABASE_CONNECT_TIMEOUT_MS = 3_000;
 
+  /** Standbys of DATABASE_URL (comma-separated) for the reads that may be a moment stale; empty: none. */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Matches(/^(|postgres(ql)?:\/\/[^\s,]+(\s*,\s*postgres(ql)?:\/\/[^\s,]+)*)$/, {
+    message: 'DATABASE_REPLICA_URLS must be empty or a comma-separated list of postgres:// connection URLs',
+  })
+  DATABASE_REPLICA_URLS = '';
+
+  /** A replica further behind the primary than this is skipped until it catches up. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  REPLICA_MAX_LAG_MS = 1_000;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -287,7 +301,7 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
 
 /** A URL's password is not repeated in an error message (`smtp://user:***@host`). */
 function withoutPassword(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@') : value;
+  return typeof value === 'string' ? value.replace(/(\/\/[^/:@\s,]*:)[^@\s,]*@/g, '$1***@') : value;
 }
 
 /** Loads `.env` from the working directory into `process.env` when the file exists. */

@@ -30,11 +30,22 @@ export class ConnectionWatchdog implements OnApplicationShutdown {
     const now = Date.now();
     for (const [client, since] of this.checkedOut) {
       if (now - since > this.limitMs) {
-        this.checkedOut.delete(client);
         this.logger.warn(`A database connection gave no answer for ${now - since} ms: closing it`);
-        (client as PoolClient & { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        this.cut(client);
       }
     }
+  }
+
+  /** Closes every connection checked out now: their statements fail at once (a server found frozen). */
+  cutCheckedOutConnections(): void {
+    for (const client of this.checkedOut.keys()) {
+      this.cut(client);
+    }
+  }
+
+  private cut(client: PoolClient): void {
+    this.checkedOut.delete(client);
+    (client as PoolClient & { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   }
 
   onApplicationShutdown(): void {

@@ -33,22 +33,27 @@ export function buildDataSourceOptions(
     synchronize: false,
     // Never 'error' or 'query': TypeORM would log the query parameters, password hashes included.
     logging: ['migration'],
-    extra: {
-      max: limits.poolSize,
-      connectionTimeoutMillis: limits.connectTimeoutMs,
-      // Idle connections stay 5 minutes (pg's default is 10 s): a new one authenticates with
-      // SCRAM (PBKDF2 in libuv's thread pool), which queued behind bcrypt during a login burst
-      // until it timed out; the benchmark's POST /login scenario answered 2-12 of ~250 with 503.
-      idleTimeoutMillis: 300_000,
-      ...(limits.statementTimeoutMs > 0 && {
-        statement_timeout: limits.statementTimeoutMs,
-        // A transaction left open by a stuck client must not hold its locks for ever.
-        idle_in_transaction_session_timeout: limits.statementTimeoutMs * 2,
-        // The client's own bound, for a server that stops answering without closing its
-        // sockets, is the app's ConnectionWatchdog (not pg's per-query query_timeout).
-      }),
-      keepAlive: true,
-      application_name: 'posts-api',
-    },
+    extra: poolSettings(limits),
+  };
+}
+
+/** The settings of a pg pool: the primary's (TypeORM's `extra`) and each read replica's. */
+export function poolSettings(limits: ConnectionLimits) {
+  return {
+    max: limits.poolSize,
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    // Idle connections stay 5 minutes (pg's default is 10 s): a new one authenticates with
+    // SCRAM (PBKDF2 in libuv's thread pool), which queued behind bcrypt during a login burst
+    // until it timed out; the benchmark's POST /login scenario answered 2-12 of ~250 with 503.
+    idleTimeoutMillis: 300_000,
+    ...(limits.statementTimeoutMs > 0 && {
+      statement_timeout: limits.statementTimeoutMs,
+      // A transaction left open by a stuck client must not hold its locks for ever.
+      idle_in_transaction_session_timeout: limits.statementTimeoutMs * 2,
+      // The client's own bound, for a server that stops answering without closing its
+      // sockets, is the app's ConnectionWatchdog (not pg's per-query query_timeout).
+    }),
+    keepAlive: true,
+    application_name: 'posts-api',
   };
 }

@@ -98,6 +98,7 @@ const SCHEMA_NAMES = [
   'ReadinessProblem',
   'Health',
   'Readiness',
+  'ReplicaHealth',
   'ServiceHome',
   'ServiceLinks',
 ];

@@ -8,6 +8,8 @@ import { ApiProblemResponses, ProblemDetailsDto } from '../common/api-problem';
 import { HealthCheckRoute } from '../common/health-check-route';
 import { ProblemException } from '../common/problem';
 import { Lifecycle } from '../lifecycle/lifecycle.service';
+import { Sql } from '../database/sql';
+import type { ReplicaStatus } from '../database/replicas';
 
 @ApiSchema({ name: 'Health' })
 class HealthDto {
@@ -18,10 +20,50 @@ class HealthDto {
   database: 'up';
 }
 
+@ApiSchema({ name: 'ReplicaHealth' })
+class ReplicaHealthDto implements ReplicaStatus {
+  @ApiProperty({
+    description: 'The replica, as `host:port/database` (never the user or the password).',
+    example: '10.0.0.12:5432/posts',
+    maxLength: 300,
+  })
+  url: string;
+
+  @ApiProperty({
+    enum: ['up', 'lagging', 'down'],
+    description:
+      '`up`: reads go to it; `lagging`: further behind the primary than REPLICA_MAX_LAG_MS, skipped until it ' +
+      'catches up; `down`: it does not answer, skipped until it does. The primary serves what it does not.',
+    example: 'up',
+  })
+  state: 'up' | 'lagging' | 'down';
+
+  @ApiPropertyOptional({
+    description:
+      'How old the oldest write is that the replica has not replayed, in milliseconds (0: it has all the ' +
+      "primary's writes). Absent while it is down.",
+    example: 0,
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    maximum: 2_147_483_647,
+  })
+  lag_ms?: number;
+}
+
 @ApiSchema({ name: 'Readiness' })
 class ReadinessDto {
   @ApiProperty({ enum: ['ready'], description: 'This instance takes requests.', example: 'ready' })
   status: 'ready';
+
+  @ApiPropertyOptional({
+    type: [ReplicaHealthDto],
+    maxItems: 32,
+    description:
+      'With DATABASE_REPLICA_URLS: the state of each read replica. Readiness does not depend on them: ' +
+      'the primary serves whatever no replica can.',
+  })
+  replicas?: ReplicaHealthDto[];
 }
 
 /** The 503 of GET /health: a problem that says which part is down. */
@@ -63,6 +105,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly lifecycle: Lifecycle,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
   ) {}
 
   @Public()
@@ -90,7 +133,8 @@ export class HealthController {
     description:
       'For load balancers and orchestrators: 200 once the database answers and every migration has run; ' +
       '503 problem+json while the database is unreachable, while migrations are pending, and from the ' +
-      'moment the instance starts shutting down (`"reason"` says which).',
+      'moment the instance starts shutting down (`"reason"` says which). With read replicas, the 200 names ' +
+      'the state of each; a replica that is down or lagging does not make the instance unready.',
     security: [],
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'This instance takes requests.' })
@@ -109,7 +153,8 @@ export class HealthController {
     if (await this.dataSource.showMigrations().catch(() => true)) {
       throw notReady('Database migrations have not all run yet.', 'migrations-pending');
     }
-    return { status: 'ready' };
+    const replicas = this.sql.replicaStatuses();
+    return replicas ? { status: 'ready', replicas } : { status: 'ready' };
   }
 
   private async assertDatabaseUp(extensions: Record<string, string>): Promise<void> {

@@ -130,13 +130,6 @@ export function listPosts({
   };
 }
 
-const POST_VISIBILITY = `SELECT owner_id, published FROM posts WHERE id = $1`;
-
-/** Who owns the post and whether it is published (no row: no such post), for the visibility rule. */
-export function postVisibility(id: number): Statement {
-  return { name: 'posts_visibility', text: POST_VISIBILITY, values: [id] };
-}
-
 const FIND_VISIBLE_POST = `SELECT ${POST_VIEW_COLUMNS}
        FROM posts page JOIN users owner ON owner.id = page.owner_id
        WHERE page.id = $2 AND (page.published OR page.owner_id = $1)`;
@@ -144,6 +137,13 @@ const FIND_VISIBLE_POST = `SELECT ${POST_VIEW_COLUMNS}
 /** One post, if the viewer sees it. */
 export function findVisiblePost(viewerId: number, id: number): Statement {
   return { name: 'posts_find_visible', text: FIND_VISIBLE_POST, values: [viewerId, id] };
+}
+
+const FIND_POST_OWNER = `SELECT owner_id, published FROM posts WHERE id = $1`;
+
+/** Whose a post is and whether it is published: what decides who sees what hangs off it. */
+export function findPostOwner(id: number): Statement {
+  return { name: 'posts_find_owner', text: FIND_POST_OWNER, values: [id] };
 }
 
 const INSERT_POST_OF_LIVE_OWNER = `INSERT INTO posts (title, content, published, owner_id)

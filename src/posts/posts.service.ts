@@ -12,15 +12,15 @@ import { CreatePostDto, ReplacePostDto, UpdatePostDto } from './dto/post-input.d
 import { ListPostsQueryDto } from './dto/list-posts-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
 import { DATABASE_CONFIG, type DatabaseConfig } from '../config/configuration';
-import { Sql } from '../database/sql';
+import { type Reader, Sql } from '../database/sql';
 import { decodePostCursor, encodePostCursor } from './post-cursor';
 import { PostEntity } from './post.entity';
 import {
   deleteOwnPost,
+  findPostOwner,
   findVisiblePost,
   insertPostOfLiveOwner,
   listPosts,
-  postVisibility,
   type PostViewRow,
   updateOwnPost,
   type VersionCondition,
@@ -87,7 +87,8 @@ export class PostsService {
       authorUsername: author === undefined ? undefined : USERNAME_ANY_CASE.test(author) ? author.toLowerCase() : '',
       voted: voted === undefined ? undefined : voted === 'true',
     });
-    const query = () => this.sql.rows<PostViewRow>(statement);
+    // A page may be a moment stale: a replica's, unless the viewer's own writes are not there yet.
+    const query = () => this.sql.read<PostViewRow>(statement, { readerId: viewerId });
     const rows = await (search || skip > 0 ? this.expensiveListLane(query) : query());
     const last = rows.at(-1);
     return {
@@ -114,8 +115,18 @@ export class PostsService {
     return user.id;
   }
 
+  /** `GET /posts/{id}`: may be a moment stale (a replica's), but never misses the viewer's own writes. */
   async findVisible(viewerId: number, id: number): Promise<VersionedPost> {
-    const rows = await this.sql.rows<PostViewRow>(findVisiblePost(viewerId, id));
+    return this.findVisibleIn(await this.sql.reader(viewerId), viewerId, id);
+  }
+
+  /** The post as a write just left it: from the primary. */
+  private findWritten(viewerId: number, id: number): Promise<VersionedPost> {
+    return this.findVisibleIn(this.sql, viewerId, id);
+  }
+
+  private async findVisibleIn(reader: Reader, viewerId: number, id: number): Promise<VersionedPost> {
+    const rows = await reader.rows<PostViewRow>(findVisiblePost(viewerId, id));
     if (rows.length === 0) {
       throw postNotFound(id);
     }
@@ -137,11 +148,11 @@ export class PostsService {
   /**
    * The owner of the post when the viewer can see it (published, or their own draft);
    * undefined when it is missing or another user's draft. What hangs off a post (its
-   * comments) exists for a viewer exactly when this answers.
+   * comments) exists for a viewer exactly when this answers. Asked of the primary unless
+   * the caller reads a replica (`Sql.reader`) for a read that may be a moment stale.
    */
-  async visibleOwnerId(viewerId: number, id: number): Promise<number | undefined> {
-    // Constant SQL: on the path of every comments page (TypeORM's findOne cost more than the query).
-    const [post] = await this.sql.rows<{ owner_id: number; published: boolean }>(postVisibility(id));
+  async visibleOwnerId(viewerId: number, id: number, reader: Reader = this.sql): Promise<number | undefined> {
+    const [post] = await reader.rows<{ owner_id: number; published: boolean }>(findPostOwner(id));
     return post && (post.published || post.owner_id === viewerId) ? post.owner_id : undefined;
   }
 
@@ -151,7 +162,7 @@ export class PostsService {
     if (rows.length === 0) {
       throw accountGoneException();
     }
-    return this.findVisible(ownerId, rows[0].id);
+    return this.findWritten(ownerId, rows[0].id);
   }
 
   replace(callerId: number, id: number, fields: ReplacePostDto, versions: VersionCondition): Promise<VersionedPost> {
@@ -181,7 +192,7 @@ export class PostsService {
       await this.assertOwner(callerId, id);
       throw staleETag(id);
     }
-    return this.findVisible(callerId, id);
+    return this.findWritten(callerId, id);
   }
 
   /**

@@ -171,13 +171,9 @@ export class UsersController {
     { status: 404, detail: 'There is no user with id 7; check the id (GET /users/me gives yours).' },
     { status: 422, errors: [{ field: 'id', message: 'id must be a positive integer no larger than 2147483647' }] },
   )
-  async findOne(@Param('id') idOrUsername: string): Promise<UserResponseDto> {
+  async findOne(@CurrentUser() caller: AuthenticatedUser, @Param('id') idOrUsername: string): Promise<UserResponseDto> {
     const reference = userReference(idOrUsername);
-    const user = !reference
-      ? this.users.noSuchUsername(idOrUsername)
-      : 'id' in reference
-        ? await this.users.getById(reference.id)
-        : await this.users.getByUsername(reference.username);
-    return UserResponseDto.from(user);
+    const user = reference ? await this.users.lookUp(caller.id, reference) : this.users.noSuchUsername(idOrUsername);
+    return UserResponseDto.from({ ...user, createdAt: user.created_at });
   }
 }

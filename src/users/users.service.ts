@@ -16,10 +16,12 @@ import { ActivityService } from '../activity/activity.service';
 import { passwordMatches } from '../common/identity/password.validator';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 import { isPostgresError, UNIQUE_VIOLATION } from '../database/postgres-errors';
+import { Sql } from '../database/sql';
 import { SessionsService } from '../sessions/sessions.service';
 import { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateMeDto } from './dto/update-me.dto';
 import { User } from './user.entity';
+import { findUserById, findUserByUsername, type UserViewRow } from './users.queries';
 
 export const EMAIL_TAKEN =
   'An account with this email already exists: log in with POST /login, or register another email.';
@@ -37,6 +39,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly sessions: SessionsService,
     private readonly verification: EmailVerificationService,
     private readonly activity: ActivityService,
+    private readonly sql: Sql,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
@@ -55,6 +58,8 @@ export class UsersService implements OnApplicationBootstrap {
       }),
     );
     this.verification.mailNow();
+    // No token yet, so no write of the caller's to record afterwards: the new user's first reads must find them.
+    await this.sql.recordWrite(user.id);
     return user;
   }
 
@@ -75,17 +80,23 @@ export class UsersService implements OnApplicationBootstrap {
     return this.users.findOne({ where: { id } });
   }
 
-  async getById(id: number): Promise<User> {
-    const user = await this.findById(id);
-    if (!user) {
-      throw new NotFoundException(`There is no user with id ${id}; check the id (GET /users/me gives yours).`);
+  /**
+   * `GET /users/{id}`: any user by id or username (lower-cased here). May be a moment stale
+   * (a replica's), but never misses the viewer's own writes.
+   */
+  async lookUp(viewerId: number, reference: { id: number } | { username: string }): Promise<UserViewRow> {
+    const statement =
+      'id' in reference ? findUserById(reference.id) : findUserByUsername(reference.username.toLowerCase());
+    const [user] = await this.sql.read<UserViewRow>(statement, { readerId: viewerId });
+    if (user) {
+      return user;
     }
-    return user;
-  }
-
-  async getByUsername(username: string): Promise<User> {
-    const user = await this.users.findOne({ where: { username: username.toLowerCase() } });
-    return user ?? this.noSuchUsername(username);
+    if ('id' in reference) {
+      throw new NotFoundException(
+        `There is no user with id ${reference.id}; check the id (GET /users/me gives yours).`,
+      );
+    }
+    return this.noSuchUsername(reference.username);
   }
 
   noSuchUsername(username: string): never {
