@@ -44,7 +44,7 @@ const POST_COLUMNS =
  */
 const VIEW_COLUMNS = `(extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
       page.votes_count AS votes, page.comments_count AS comments,
-      COALESCE((SELECT true FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1), false) AS voted`;
+      (SELECT mine.post_id FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1) IS NOT NULL AS voted`;
 
 /** The two orders of the list, each the key of one index (posts_created_at_id_idx, posts_votes_count_created_at_id_idx). */
 const ORDER_KEYS = { new: ['created_at', 'id'], top: ['votes_count', 'created_at', 'id'] };

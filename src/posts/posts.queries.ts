@@ -36,7 +36,7 @@ const POST_VIEW_COLUMNS = `
   page.votes_count AS votes, page.comments_count AS comments,
   -- A scalar subquery with LIMIT 1, never hashed: one probe of votes_pkey per post of the
   -- page. As EXISTS, PostgreSQL sometimes read all of the viewer's votes into a hash first.
-  COALESCE((SELECT true FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1), false) AS voted`;
+  (SELECT mine.post_id FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1) IS NOT NULL AS voted`;
 
 /** The two orders of the list, each the key of one index (see the migrations). */
 export type PostOrder = 'new' | 'top';
