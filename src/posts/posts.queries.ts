@@ -34,8 +34,9 @@ const POST_VIEW_COLUMNS = `
   (extract(epoch FROM page.created_at) * 1000000)::bigint AS created_at_us,
   owner.username AS owner_username, owner.email AS owner_email, owner.created_at AS owner_created_at,
   page.votes_count AS votes, page.comments_count AS comments,
+  -- (No apostrophes in these comments: bench:scale pairs quotes to compare texts.)
   -- A scalar subquery with LIMIT 1, never hashed: one probe of votes_pkey per post of the
-  -- page. As EXISTS, PostgreSQL sometimes read all of the viewer's votes into a hash first.
+  -- page. As EXISTS, PostgreSQL sometimes read all the votes of the viewer into a hash first.
   (SELECT mine.post_id FROM votes mine WHERE mine.user_id = $1 AND mine.post_id = page.id LIMIT 1) IS NOT NULL AS voted`;
 
 /** The two orders of the list, each the key of one index (see the migrations). */
