@@ -14,9 +14,10 @@ import { installSignalHandlers, onCleanup, onExit, runCleanup, stoppingSignal } 
 import { startDatabase, withClient } from './lib/database.mjs';
 import { BENCH_DIR, parseOptions } from './lib/options.mjs';
 import { APP_ENTRY, freePort, login, startApp, startServer } from './lib/processes.mjs';
-import { evaluateTargets, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
+import { evaluateTargets, logTextTable, summaryLines, textTable, totalErrors, writeReports } from './lib/report.mjs';
 import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, HOT_POST_COMMENTS, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
+import { countLogLines } from './lib/log-file.mjs';
 import { compareAnswers } from './lib/same-answers.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
@@ -59,12 +60,12 @@ async function main() {
     // window, and 5 attempts in flight or failed per account and address, since each
     // attempt counts as a failure until it succeeds) would turn it into a 429 benchmark.
     // 100,000 and 1,000 are the largest values the app accepts.
-    env: {
-      LOGIN_MAX_ATTEMPTS_PER_CLIENT: process.env.LOGIN_MAX_ATTEMPTS_PER_CLIENT ?? '100000',
-      LOGIN_MAX_FAILURES: process.env.LOGIN_MAX_FAILURES ?? '1000',
-    },
+    env: appEnv(options),
   });
-  log(`app: pid ${app.pid} on ${app.url}`);
+  log(
+    `app: pid ${app.pid} on ${app.url}` +
+      (Object.keys(options.appEnv).length > 0 ? ` (BENCH_APP_ENV: ${describeEnv(options.appEnv)})` : ''),
+  );
 
   // Rows of a shared database (DATABASE_URL without CREATE DATABASE) are tagged and deleted afterwards.
   const tag = database.shared ? randomBytes(3).toString('hex') : 'run';
@@ -79,6 +80,29 @@ async function main() {
 
   const baseline = await startBaseline(options, database.url, jwtSecret);
   log(`baseline: pid ${baseline.pid} on ${baseline.url}`);
+  // The same baseline without the session lookup: the caller from the token's claims.
+  const bare = options.bare
+    ? await startBaseline(options, database.url, jwtSecret, { name: 'bare', env: { BASELINE_SESSION_LOOKUP: 'false' } })
+    : undefined;
+  if (bare) log(`bare baseline (no session lookup): pid ${bare.pid} on ${bare.url}`);
+  // A second app process at LOG_LEVEL=info, its stdout to a file (started after the first
+  // one has run the migrations). Idle while another server is measured.
+  let appInfo;
+  let infoLogFile;
+  if (options.logCompare) {
+    infoLogFile = join(scratch, 'app-info.log');
+    appInfo = await startApp({
+      options,
+      databaseUrl: database.url,
+      jwtSecret,
+      scratch: await mkdtemp(join(scratch, 'info-')),
+      nodeArgs: options.appNodeArgs,
+      env: { ...appEnv(options), LOG_LEVEL: 'info' },
+      name: 'app-info',
+      stdoutFile: infoLogFile,
+    });
+    log(`app at LOG_LEVEL=info: pid ${appInfo.pid} on ${appInfo.url}, stdout to ${infoLogFile}`);
+  }
 
   // Logins run in parallel: at cost 12 each takes a few hundred ms.
   const voterCount = Math.min(VOTERS, users);
@@ -102,6 +126,7 @@ async function main() {
     password: BENCH_PASSWORD,
   }).filter((s) => options.only.length === 0 || options.only.includes(s.key));
   const differences = await compareAnswers(scenarios, app, baseline, tokens[0]);
+  if (bare) differences.push(...(await compareAnswers(scenarios, app, bare, tokens[0], (s) => s.bare)));
   if (differences.length > 0) {
     throw new Error(`the baseline does not answer as the app does:\n  ${differences.join('\n  ')}`);
   }
@@ -120,7 +145,37 @@ async function main() {
       });
       log(`  bcrypt ceiling: ${bcryptCeiling.comparesPerSec} compares/s`);
     }
-    measured.push(await measureScenario(scenario, app, scenario.both ? baseline : undefined, options, stats));
+    measured.push(
+      await measureScenario(
+        scenario,
+        { app, appInfo, baseline: scenario.both ? baseline : undefined, bare: scenario.bare ? bare : undefined },
+        options,
+        stats,
+      ),
+    );
+  }
+  let logCompare;
+  if (appInfo) {
+    // Stopped first: it writes its last lines at exit. VmHWM is gone after that.
+    const peakRssMb = appInfo.peakRssMb();
+    await appInfo.stop();
+    const counted = await countLogLines(infoLogFile);
+    const responses = measured.reduce((sum, s) => sum + s.appInfo.requests + s.appInfo.warmupResponses, 0);
+    // Requests still in flight when autocannon stops (up to one per connection, warm-up and
+    // measured part) are answered and logged but not counted as responses.
+    const inFlight = measured.length * options.runs * (options.warmup > 0 ? 2 : 1) * options.connections;
+    logCompare = {
+      ...counted,
+      responses,
+      inFlightAllowance: inFlight,
+      onePerRequest: counted.requestLines >= responses && counted.requestLines <= responses + inFlight + 50,
+      peakRssMb,
+      stderrLines: appInfo.output.count,
+    };
+    log(
+      `app at LOG_LEVEL=info wrote ${counted.lines} line(s), ${counted.requestLines} request line(s), for ` +
+        `${responses} responses counted by autocannon (+ up to ${inFlight} in flight at the stops)`,
+    );
   }
   const loginResult = measured.find((s) => s.key === 'login');
   const loginToCeiling = loginResult && round(loginResult.app.reqPerSec / bcryptCeiling.comparesPerSec, 3);
@@ -144,6 +199,9 @@ async function main() {
       author: author.username,
       authorPosts: author.posts,
       hotPost: seeded.hotPost,
+      appEnv: options.appEnv,
+      logCompare: options.logCompare,
+      bare: Boolean(bare),
     },
     tokenHasSessionId,
     scenarios: measured,
@@ -156,6 +214,8 @@ async function main() {
       lastLogLines: app.output.lines.slice(-5),
     },
     baseline: { peakRssMb: baseline.peakRssMb() },
+    bare: bare && { peakRssMb: bare.peakRssMb() },
+    logCompare,
   };
   const targets = evaluateTargets(results);
 
@@ -163,6 +223,11 @@ async function main() {
   log(textTable(results));
   log('');
   for (const line of summaryLines(results)) log(line);
+  const logTable = logTextTable(results);
+  if (logTable) {
+    log('\nrequest logging, LOG_LEVEL=info against warn:');
+    log(logTable);
+  }
   if (results.app.loggedLines > 0) {
     log(
       `app printed ${results.app.loggedLines} log line(s) at LOG_LEVEL=warn; the last:\n  ${results.app.lastLogLines.join('\n  ')}`,
@@ -185,10 +250,25 @@ async function main() {
   return 0;
 }
 
-function startBaseline(options, databaseUrl, jwtSecret) {
+/** The app's environment besides the defaults of startApp: the login limits, then BENCH_APP_ENV. */
+function appEnv(options) {
+  return {
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: process.env.LOGIN_MAX_ATTEMPTS_PER_CLIENT ?? '100000',
+    LOGIN_MAX_FAILURES: process.env.LOGIN_MAX_FAILURES ?? '1000',
+    ...options.appEnv,
+  };
+}
+
+function describeEnv(env) {
+  return Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}
+
+function startBaseline(options, databaseUrl, jwtSecret, { name = 'baseline', env = {} } = {}) {
   return freePort().then((port) =>
     startServer({
-      name: 'baseline',
+      name,
       script: BASELINE_ENTRY,
       cwd: BENCH_DIR,
       port,
@@ -199,6 +279,7 @@ function startBaseline(options, databaseUrl, jwtSecret) {
         DATABASE_URL: databaseUrl,
         JWT_SECRET: jwtSecret,
         DATABASE_POOL_SIZE: String(options.poolSize),
+        ...env,
       },
     }),
   );
@@ -226,15 +307,16 @@ function decodeJwtPayload(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-/** Runs a scenario `runs` times, alternating app and baseline so drift on a busy box hits both alike. */
-async function measureScenario(scenario, app, baseline, options, stats) {
-  const appRuns = [];
-  const baselineRuns = [];
+/**
+ * Runs a scenario `runs` times on each of its servers, one server at a time, interleaved
+ * per run so drift on a busy box hits all alike. The two app processes (LOG_LEVEL=warn
+ * and info) run next to each other, in turns first.
+ */
+async function measureScenario(scenario, { app, appInfo, baseline, bare }, options, stats) {
+  const runsOf = new Map([app, appInfo, baseline, bare].filter(Boolean).map((server) => [server, []]));
   for (let run = 0; run < options.runs; run++) {
-    for (const [server, into] of [
-      [app, appRuns],
-      [baseline, baselineRuns],
-    ]) {
+    const apps = appInfo ? (run % 2 === 0 ? [app, appInfo] : [appInfo, app]) : [app];
+    for (const server of [...apps, baseline, bare]) {
       if (!server) continue;
       if (!server.isRunning()) {
         throw new Error(`${server.name} is no longer running:\n${server.output.lines.join('\n')}`);
@@ -242,7 +324,7 @@ async function measureScenario(scenario, app, baseline, options, stats) {
       const result = await runScenario(scenario, server.url, options, stats);
       // Which scenario drives the memory peak (VmHWM only grows).
       result.rssMb = { now: server.rssMb(), peak: server.peakRssMb() };
-      into.push(result);
+      runsOf.get(server).push(result);
       log(
         `  ${scenario.name.padEnd(30)} ${server.name.padEnd(8)} ${String(result.reqPerSec).padStart(8)} req/s  ` +
           `p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}  ` +
@@ -251,15 +333,24 @@ async function measureScenario(scenario, app, baseline, options, stats) {
       );
     }
   }
-  const appResult = combineRuns(appRuns);
-  const baselineResult = baselineRuns.length > 0 ? combineRuns(baselineRuns) : undefined;
+  const combined = (server) => (server ? combineRuns(runsOf.get(server)) : undefined);
+  const appResult = combined(app);
+  const ratio = (other) => (other ? round(appResult.reqPerSec / other.reqPerSec, 3) : undefined);
+  const baselineResult = combined(baseline);
+  const bareResult = combined(bare);
+  const infoResult = combined(appInfo);
   return {
     key: scenario.key,
     name: scenario.name,
     expectedStatuses: scenario.expected,
     app: appResult,
     baseline: baselineResult,
-    ratio: baselineResult ? round(appResult.reqPerSec / baselineResult.reqPerSec, 3) : undefined,
+    bare: bareResult,
+    appInfo: infoResult,
+    ratio: ratio(baselineResult),
+    bareRatio: ratio(bareResult),
+    // info / warn: 1 when logging every request costs nothing.
+    logRatio: infoResult ? round(infoResult.reqPerSec / appResult.reqPerSec, 3) : undefined,
   };
 }
 

@@ -4,9 +4,15 @@
 // app (verify the HS256 token, load the caller with one query, then the statements the
 // app runs for the route: one for a list or a post, a visibility check and the page for a
 // post's comments, one insert for a comment) and answers the same JSON and Link
-// header, using the best SQL for each route.
+// header, using the best SQL for each route. Like the app, it sends the statements of
+// these routes by name (prepared once per connection, then only bound), except a list
+// with a title search, whose best plan depends on the word.
 //
-// Environment: PORT, DATABASE_URL, JWT_SECRET (the app's), DATABASE_POOL_SIZE (the app's).
+// With BASELINE_SESSION_LOOKUP=false ("bare") it verifies the token and takes the caller
+// from its claims without any query: the cost of the session lookup left out.
+//
+// Environment: PORT, DATABASE_URL, JWT_SECRET (the app's), DATABASE_POOL_SIZE (the app's),
+// BASELINE_SESSION_LOOKUP (true unless "false").
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -18,6 +24,7 @@ if (!secret || !process.env.DATABASE_URL) {
   console.error('baseline: JWT_SECRET and DATABASE_URL are required');
   process.exit(1);
 }
+const sessionLookup = process.env.BASELINE_SESSION_LOOKUP !== 'false';
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
@@ -25,6 +32,14 @@ const pool = new pg.Pool({
 });
 
 // ---------------------------------------------------------------------------- SQL
+
+/**
+ * Runs a statement by name when it has one (one name per text: pg refuses a name reused
+ * for another text), else unnamed (parsed and planned on every call).
+ */
+function query(name, text, values) {
+  return pool.query(name === undefined ? { text, values } : { name, text, values });
+}
 
 /** The caller of a token without a session id (what the app does before sessions). */
 const USER_SQL = 'SELECT id, email, created_at FROM users WHERE id = $1';
@@ -72,12 +87,18 @@ function listSql({ order, withSearch, withAuthor }) {
     CROSS JOIN LATERAL (SELECT u.username, u.email, u.created_at FROM users u WHERE u.id = page.owner_id LIMIT 1) AS owner
     ORDER BY ${orderBy('page')}`;
 }
-/** The statements by `<order>:<search?>:<author?>`, built once. */
+/**
+ * The statements by `<order>:<search?>:<author?>`, built once: `{ name, text }`, named
+ * as the app names its list statements, none with a title search (as the app).
+ */
 const LIST_SQL = new Map();
 for (const order of Object.keys(ORDER_KEYS)) {
   for (const withSearch of [false, true]) {
     for (const withAuthor of [false, true]) {
-      LIST_SQL.set(`${order}:${withSearch}:${withAuthor}`, listSql({ order, withSearch, withAuthor }));
+      LIST_SQL.set(`${order}:${withSearch}:${withAuthor}`, {
+        name: withSearch ? undefined : `posts_list_${order}${withAuthor ? '_author' : ''}`,
+        text: listSql({ order, withSearch, withAuthor }),
+      });
     }
   }
 }
@@ -171,10 +192,14 @@ async function authenticate(request, reply) {
       'WWW-Authenticate': 'Bearer error="invalid_token"',
     });
   }
+  if (!sessionLookup) {
+    // Bare: the claims are the caller; no query (nothing below needs more than the id).
+    return { id: userId };
+  }
   const { rows } =
     payload.sid === undefined
-      ? await pool.query(USER_SQL, [userId])
-      : await pool.query(SESSION_USER_SQL, [payload.sid, userId]);
+      ? await query('users_find', USER_SQL, [userId])
+      : await query('sessions_find_live_user', SESSION_USER_SQL, [payload.sid, userId]);
   if (rows.length === 0) {
     return problem(reply, 401, 'The session of this access token has ended; log in again with POST /login.', {
       'WWW-Authenticate': 'Bearer error="invalid_token"',
@@ -288,7 +313,8 @@ app.get('/posts', async (request, reply) => {
   const values = [user.id, limit, skip];
   if (search) values.push(`%${search.replace(/[\\%_]/g, '\\$&')}%`);
   if (author !== undefined) values.push(USERNAME_ANY_CASE.test(author) ? author.toLowerCase() : '');
-  const { rows } = await pool.query(LIST_SQL.get(`${sort}:${Boolean(search)}:${author !== undefined}`), values);
+  const statement = LIST_SQL.get(`${sort}:${Boolean(search)}:${author !== undefined}`);
+  const { rows } = await query(statement.name, statement.text, values);
   if (rows.length === limit) {
     // The app's next-page URL: limit, then sort (when top), search and author; never skip.
     const next = { limit, sort: sort === 'top' ? sort : undefined, search, author };
@@ -314,7 +340,7 @@ app.get('/posts/:id', async (request, reply) => {
   if (!user) return reply;
   const id = postIdParam(request, reply);
   if (id === undefined) return reply;
-  const { rows } = await pool.query(ONE_POST_SQL, [user.id, id]);
+  const { rows } = await query('posts_find_visible', ONE_POST_SQL, [user.id, id]);
   if (rows.length === 0) {
     return problem(reply, 404, `There is no post with id ${id}.`);
   }
@@ -333,11 +359,11 @@ app.get('/posts/:id/comments', async (request, reply) => {
     return problem(reply, 422, 'limit must be 1 to 100, cursor one from the Link header.');
   }
   // The app's two statements: is the post there for the caller, then the page.
-  if ((await pool.query(VISIBLE_POST_SQL, [id, user.id])).rows.length === 0) {
+  if ((await query('posts_visibility', VISIBLE_POST_SQL, [id, user.id])).rows.length === 0) {
     return postNotFound(reply, id);
   }
   // One more than the page: whether a next page exists, without a count.
-  const { rows } = await pool.query(COMMENTS_SQL, [id, afterId, limit + 1]);
+  const { rows } = await query('comments_list', COMMENTS_SQL, [id, afterId, limit + 1]);
   if (rows.length > limit) {
     reply.header('Link', nextPageLink(`/posts/${id}/comments`, { limit }, commentCursor(rows[limit - 1].id)));
     rows.length = limit;
@@ -355,9 +381,9 @@ app.post('/posts/:id/comments', async (request, reply) => {
   if (content === undefined || content === '' || codePoints(content) > 2000) {
     return problem(reply, 422, 'content must be 1 to 2000 characters after trimming');
   }
-  const { rows } = await pool.query(INSERT_COMMENT_SQL, [user.id, id, content]);
+  const { rows } = await query('comments_insert', INSERT_COMMENT_SQL, [user.id, id, content]);
   if (rows.length === 0) {
-    if ((await pool.query(USER_EXISTS_SQL, [user.id])).rows.length === 0) {
+    if ((await query('users_exists', USER_EXISTS_SQL, [user.id])).rows.length === 0) {
       return problem(reply, 401, 'The account of this access token no longer exists; nothing was changed.', {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });

@@ -31,11 +31,11 @@ export const SCENARIO_KEYS = [
 ];
 
 const USAGE = `Usage: node bench/run.mjs [--smoke] [--scale X] [--users N] [--posts N] [--votes N] [--comments N]
-       [--duration S] [--warmup S] [--connections N] [--runs N] [--only a,b] [--out DIR]
+       [--duration S] [--warmup S] [--connections N] [--runs N] [--only a,b] [--out DIR] [--log-compare]
 
 Environment (flags win): BENCH_SCALE, BENCH_USERS, BENCH_POSTS, BENCH_VOTES, BENCH_COMMENTS, BENCH_DURATION,
 BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_RUNS, BENCH_ONLY, BENCH_OUT, BENCH_SEARCH,
-BENCH_BCRYPT_SECONDS, BENCH_APP_NODE_ARGS, BCRYPT_ROUNDS, DATABASE_POOL_SIZE, DATABASE_URL, UV_THREADPOOL_SIZE.
+BENCH_BCRYPT_SECONDS, BENCH_APP_NODE_ARGS, BENCH_APP_ENV, BENCH_LOG_COMPARE, BENCH_BARE, BCRYPT_ROUNDS, DATABASE_POOL_SIZE, DATABASE_URL, UV_THREADPOOL_SIZE.
 See bench/README.md.`;
 
 /** `--name value` and `--name=value` pairs, plus bare `--flag` booleans. */
@@ -47,7 +47,7 @@ function parseArgv(argv) {
       throw new Error(`Unexpected argument "${arg}"\n${USAGE}`);
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (name === 'smoke' || name === 'help') {
+    if (name === 'smoke' || name === 'help' || name === 'log-compare') {
       flags[name] = true;
     } else if (inline !== undefined) {
       flags[name] = inline;
@@ -122,6 +122,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     throw new Error(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIO_KEYS.join(', ')}`);
   }
 
+  const appEnv = parseAppEnv(env.BENCH_APP_ENV ?? '');
   const poolSize = numberOption(env.DATABASE_POOL_SIZE, 10, { name: 'DATABASE_POOL_SIZE', min: 1, max: 200 });
   return {
     smoke,
@@ -157,5 +158,29 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     // at 8 MB: peak RSS ~140 MB instead of ~270 MB under this load, at the same ratios),
     // plus any extra ones, e.g. "--prof --logfile=/tmp/app.log" to profile it under load.
     appNodeArgs: [...START_PROD_NODE_ARGS, ...(env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)],
+    // Extra environment for the app (both app processes), e.g. "SESSION_CACHE=false".
+    appEnv,
+    // A second app process at LOG_LEVEL=info, its stdout to a file, measured on every app
+    // scenario next to the LOG_LEVEL=warn one.
+    logCompare: flags['log-compare'] === true || isOn(env.BENCH_LOG_COMPARE),
+    // The baseline without the session lookup, on the shared reads and the 401 path.
+    bare: env.BENCH_BARE === undefined || env.BENCH_BARE === '' ? true : isOn(env.BENCH_BARE),
   };
+}
+
+function isOn(raw) {
+  return raw !== undefined && ['1', 'true', 'yes', 'on'].includes(raw.trim().toLowerCase());
+}
+
+/** "NAME=value NAME2=value2" (values without spaces) into an object. */
+function parseAppEnv(raw) {
+  const env = {};
+  for (const pair of raw.split(/\s+/).filter(Boolean)) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!match) {
+      throw new Error(`BENCH_APP_ENV must be NAME=value pairs separated by spaces (got "${pair}")`);
+    }
+    env[match[1]] = match[2];
+  }
+  return env;
 }

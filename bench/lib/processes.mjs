@@ -1,7 +1,7 @@
 // Child processes of the run (the app, the baseline, the bcrypt probe): started with a
 // known environment, watched until healthy, measured (/proc), and always stopped.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup, onExit } from './cleanup.mjs';
@@ -39,7 +39,9 @@ export function procStatusKb(pid, field) {
 
 /**
  * Starts `node [nodeArgs] <script>` and resolves once GET <healthPath> answers 200. Its output is
- * kept (last lines) to explain a failed start and to show what it logged under load.
+ * kept (last lines) to explain a failed start and to show what it logged under load. With
+ * `stdoutFile`, its stdout goes straight to that file (as a deployed server's to a log
+ * file or a collector: nobody here reads a pipe of it); only stderr is kept then.
  */
 export async function startServer({
   name,
@@ -50,8 +52,20 @@ export async function startServer({
   port,
   healthPath = '/health',
   timeoutMs = 60_000,
+  stdoutFile,
 }) {
-  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdoutFd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'w');
+  let child;
+  try {
+    child = spawn(process.execPath, [...nodeArgs, script], {
+      cwd,
+      env,
+      stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    });
+  } finally {
+    // The child has its own copy of the descriptor.
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+  }
   const output = { lines: [], count: 0 };
   const collect = (chunk) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -62,7 +76,7 @@ export async function startServer({
       }
     }
   };
-  child.stdout.on('data', collect);
+  child.stdout?.on('data', collect);
   child.stderr.on('data', collect);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let exitStatus;
@@ -157,15 +171,25 @@ export function sleep(ms) {
  * The built app in production mode on its own port, on the given database. It runs in a
  * scratch working directory, so the developer's .env cannot change the measured setup.
  */
-export async function startApp({ options, databaseUrl, jwtSecret, scratch, nodeArgs, env = {} }) {
+export async function startApp({
+  options,
+  databaseUrl,
+  jwtSecret,
+  scratch,
+  nodeArgs,
+  env = {},
+  name = 'app',
+  stdoutFile,
+}) {
   const smtpUrl = await mailSinkUrl();
   return freePort().then((port) =>
     startServer({
-      name: 'app',
+      name,
       script: APP_ENTRY,
       nodeArgs,
       cwd: scratch,
       port,
+      stdoutFile,
       env: {
         ...process.env,
         NODE_ENV: 'production',

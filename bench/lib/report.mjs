@@ -8,13 +8,15 @@ import { round } from './scenarios.mjs';
 export function evaluateTargets(results) {
   const byKey = Object.fromEntries(results.scenarios.map((s) => [s.key, s]));
   const targets = [];
+  const ratioTarget = (s, key, field, min, against) => ({
+    name: `${s?.name ?? key}: app >= ${min} x ${against} req/s`,
+    pass: s?.[field] === undefined ? undefined : s[field] >= min,
+    detail: s?.[field] === undefined ? 'not measured' : `ratio ${s[field].toFixed(2)}`,
+  });
   for (const key of ['list', 'get']) {
     const s = byKey[key];
-    targets.push({
-      name: `${s?.name ?? key}: app >= 0.7 x baseline req/s`,
-      pass: s?.ratio === undefined ? undefined : s.ratio >= 0.7,
-      detail: s?.ratio === undefined ? 'not measured' : `ratio ${s.ratio.toFixed(2)}`,
-    });
+    targets.push(ratioTarget(s, key, 'ratio', 0.9, 'baseline'));
+    targets.push(ratioTarget(s, key, 'bareRatio', 0.7, 'bare baseline (no session lookup)'));
     targets.push({
       name: `${s?.name ?? key}: app p99 < 50 ms at ${results.settings.connections} connections`,
       pass: s ? s.app.p99 < 50 : undefined,
@@ -41,6 +43,30 @@ export function evaluateTargets(results) {
     pass: results.app.peakRssMb === undefined ? undefined : results.app.peakRssMb < 250,
     detail: results.app.peakRssMb === undefined ? 'not measured (no /proc)' : `${results.app.peakRssMb} MB`,
   });
+  targets.push({
+    name: 'app peak RSS under load <= 150 MB',
+    pass: results.app.peakRssMb === undefined ? undefined : results.app.peakRssMb <= 150,
+    detail: results.app.peakRssMb === undefined ? 'not measured (no /proc)' : `${results.app.peakRssMb} MB`,
+  });
+  const logged = results.scenarios.filter((s) => s.logRatio !== undefined);
+  const worst = logged.reduce((low, s) => (low === undefined || s.logRatio < low.logRatio ? s : low), undefined);
+  targets.push({
+    name: 'request logging at info within 10% of warn on every scenario (info/warn req/s >= 0.9)',
+    pass: worst === undefined ? undefined : worst.logRatio >= 0.9,
+    detail:
+      worst === undefined
+        ? 'not measured (BENCH_LOG_COMPARE=1)'
+        : `lowest ${worst.logRatio.toFixed(2)} (${worst.name}) over ${logged.length} scenario(s)`,
+  });
+  const lc = results.logCompare;
+  targets.push({
+    name: 'app at info wrote one request line per request',
+    pass: lc === undefined ? undefined : lc.onePerRequest,
+    detail:
+      lc === undefined
+        ? 'not measured (BENCH_LOG_COMPARE=1)'
+        : `${lc.requestLines} request lines for ${lc.responses} responses (+ up to ${lc.inFlightAllowance} in flight)`,
+  });
   const errors = totalErrors(results);
   targets.push({
     name: 'no errors (unexpected statuses, socket errors, timeouts) in any scenario',
@@ -51,22 +77,28 @@ export function evaluateTargets(results) {
 }
 
 export function totalErrors(results) {
-  return results.scenarios.reduce((sum, s) => sum + s.app.errors + (s.baseline?.errors ?? 0), 0);
+  return results.scenarios.reduce(
+    (sum, s) => sum + s.app.errors + (s.baseline?.errors ?? 0) + (s.bare?.errors ?? 0) + (s.appInfo?.errors ?? 0),
+    0,
+  );
 }
 
 /** One row per scenario and server. */
 function rows(results) {
   const out = [];
   for (const s of results.scenarios) {
-    out.push(row(s.name, 'app', s.app, s.ratio));
+    out.push(row(s.name, 'app', s.app, s.ratio, s.bareRatio));
     if (s.baseline) {
       out.push(row('', 'baseline', s.baseline));
+    }
+    if (s.bare) {
+      out.push(row('', 'bare', s.bare));
     }
   }
   return out;
 }
 
-function row(scenario, server, m, ratio) {
+function row(scenario, server, m, ratio, bareRatio) {
   return {
     scenario,
     server,
@@ -75,6 +107,7 @@ function row(scenario, server, m, ratio) {
     p99: String(m.p99),
     errors: String(m.errors),
     ratio: ratio === undefined ? '' : ratio.toFixed(2),
+    bareRatio: bareRatio === undefined ? '' : bareRatio.toFixed(2),
     queries: m.db ? String(m.db.queriesPerRequest) : '',
     dbMs: m.db ? m.db.dbMsPerRequest.toFixed(2) : '',
     rss: m.rssMb ? `${m.rssMb.now}/${m.rssMb.peak}` : '',
@@ -92,15 +125,19 @@ const COLUMNS = [
   ['p99', 'p99 ms'],
   ['errors', 'errors'],
   ['ratio', 'app/baseline'],
+  ['bareRatio', 'app/bare'],
   ['queries', 'queries/req'],
   ['dbMs', 'db ms/req'],
   ['rss', 'RSS MB now/peak'],
   ['statuses', 'statuses'],
 ];
-const NUMERIC = new Set(['reqPerSec', 'p50', 'p99', 'errors', 'ratio', 'queries', 'dbMs', 'rss']);
+const NUMERIC = new Set(['reqPerSec', 'p50', 'p99', 'errors', 'ratio', 'bareRatio', 'queries', 'dbMs', 'rss']);
 
 export function textTable(results) {
-  const data = rows(results);
+  return plainTable(rows(results), COLUMNS, NUMERIC);
+}
+
+function plainTable(data, COLUMNS, NUMERIC) {
   const widths = COLUMNS.map(([key, title]) => Math.max(title.length, ...data.map((r) => r[key].length)));
   const line = (cells) =>
     cells.map((cell, i) => (NUMERIC.has(COLUMNS[i][0]) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -112,13 +149,74 @@ export function textTable(results) {
 }
 
 function markdownTable(results) {
-  const data = rows(results);
+  return markdownOf(rows(results), COLUMNS, NUMERIC);
+}
+
+function markdownOf(data, COLUMNS, NUMERIC) {
   const align = COLUMNS.map(([key]) => (NUMERIC.has(key) ? '---:' : '---'));
   return [
     `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
     `| ${align.join(' | ')} |`,
     ...data.map((r) => `| ${COLUMNS.map(([key]) => r[key]).join(' | ')} |`),
   ].join('\n');
+}
+
+/** The app at LOG_LEVEL=info next to the one at warn, per scenario (BENCH_LOG_COMPARE=1). */
+function logRows(results) {
+  return results.scenarios
+    .filter((s) => s.appInfo)
+    .map((s) => ({
+      scenario: s.name,
+      warn: s.app.reqPerSec.toFixed(1),
+      info: s.appInfo.reqPerSec.toFixed(1),
+      ratio: s.logRatio.toFixed(2),
+      warnP99: String(s.app.p99),
+      infoP99: String(s.appInfo.p99),
+      runs: (s.appInfo.runs ?? [s.appInfo])
+        .map((run, i) => `${(run.reqPerSec / (s.app.runs ?? [s.app])[i].reqPerSec).toFixed(2)}`)
+        .join(' '),
+      errors: String(s.appInfo.errors),
+    }));
+}
+const LOG_COLUMNS = [
+  ['scenario', 'scenario'],
+  ['warn', 'warn req/s'],
+  ['info', 'info req/s'],
+  ['ratio', 'info/warn'],
+  ['runs', 'info/warn per run'],
+  ['warnP99', 'warn p99 ms'],
+  ['infoP99', 'info p99 ms'],
+  ['errors', 'info errors'],
+];
+const LOG_NUMERIC = new Set(['warn', 'info', 'ratio', 'warnP99', 'infoP99', 'errors']);
+
+/** The log-level table as text, or undefined when it was not measured. */
+export function logTextTable(results) {
+  const data = logRows(results);
+  return data.length === 0 ? undefined : plainTable(data, LOG_COLUMNS, LOG_NUMERIC);
+}
+
+function logSection(results) {
+  const data = logRows(results);
+  if (data.length === 0) return '';
+  const lc = results.logCompare;
+  return `## Request logging: LOG_LEVEL=info against warn
+
+A second app process at \`LOG_LEVEL=info\`, its stdout to a file (nobody reads a pipe of
+it), measured with the same warm-up and duration right before or after the one at \`warn\`
+(in turns), one process at a time. The median info/warn is of the medians; the per-run
+ratios pair the runs of the two processes.
+
+${markdownOf(data, LOG_COLUMNS, LOG_NUMERIC)}
+
+${
+  lc
+    ? `- The info process wrote ${lc.lines} lines, ${lc.requestLines} of them request lines, for ${lc.responses} responses autocannon counted (warm-ups included; up to ${lc.inFlightAllowance} more were in flight when it stopped); its peak RSS was ${lc.peakRssMb ?? '?'} MB.
+- Its last request line: \`${lc.lastRequestLine ?? '(none)'}\`
+`
+    : ''
+}
+`;
 }
 
 function sizesText({ users, posts, votes, comments, hotPostComments }) {
@@ -142,7 +240,9 @@ export function summaryLines(results) {
   }
   lines.push(
     `app RSS: ${results.app.idleRssMb ?? '?'} MB after start, ${results.app.peakRssMb ?? '?'} MB peak (VmHWM)` +
-      (results.baseline ? `; baseline peak ${results.baseline.peakRssMb ?? '?'} MB` : ''),
+      (results.baseline ? `; baseline peak ${results.baseline.peakRssMb ?? '?'} MB` : '') +
+      (results.bare ? `; bare baseline peak ${results.bare.peakRssMb ?? '?'} MB` : '') +
+      (results.logCompare ? `; app at LOG_LEVEL=info peak ${results.logCompare.peakRssMb ?? '?'} MB` : ''),
   );
   const t = results.seed.timings;
   const steps = Object.entries(t)
@@ -167,7 +267,14 @@ Written by \`npm run bench\` (\`bench/run.mjs\`); see \`bench/README.md\` for wh
 - Data: ${sizesText(results.sizes)}; \`GET /posts?author=\` reads ${s.author} (${s.authorPosts} posts), the comments page post ${s.hotPost} (seeded in ${(results.seed.timings.total / 1000).toFixed(1)} s)
 - Load: ${s.connections} connections, ${s.warmup} s warm-up + ${s.duration} s per scenario, ${s.runs} run(s) (medians), load generator on the same machine
 - App: NODE_ENV=production, DATABASE_POOL_SIZE=${s.poolSize}, BCRYPT_ROUNDS=${s.bcryptRounds}, UV_THREADPOOL_SIZE=${s.threadpoolSize}; the baseline uses the same pool size and secret
-- Access token ${results.tokenHasSessionId ? 'carries `sid`: the baseline checks the session and the user in one query' : 'has no `sid`: the baseline loads the user by id'}
+- Access token ${results.tokenHasSessionId ? 'carries `sid`: the baseline checks the session and the user in one query' : 'has no `sid`: the baseline loads the user by id'}; the bare baseline (\`BASELINE_SESSION_LOOKUP=false\`) takes the caller from the token without a query${
+    s.appEnv && Object.keys(s.appEnv).length > 0
+      ? `
+- Extra app environment (BENCH_APP_ENV): ${Object.entries(s.appEnv)
+          .map(([name, value]) => `\`${name}=${value}\``)
+          .join(' ')}`
+      : ''
+  }
 
 ${markdownTable(results)}
 
@@ -175,8 +282,7 @@ ${summaryLines(results)
   .map((line) => `- ${line}`)
   .join('\n')}
 
-${statementsSection(results)}
-## Targets (2-core machine)
+${statementsSection(results)}${logSection(results)}## Targets (2-core machine)
 
 | target | result | |
 | --- | --- | --- |
@@ -191,6 +297,7 @@ function statementsSection(results) {
     for (const [server, m] of [
       ['app', s.app],
       ['baseline', s.baseline],
+      ['bare', s.bare],
     ]) {
       if (!m?.db) continue;
       const list = m.db.top

@@ -9,10 +9,11 @@ const WRITTEN = new Set(['id', 'created_at', 'updated_at']);
 /**
  * Sends each scenario's `sample` request (`{ method, path, body? }`) to both servers with
  * `token` and returns the differences found, one line each (none: the same answers).
+ * `runsOn` picks the scenarios that run on `baseline` (default: the shared ones).
  */
-export async function compareAnswers(scenarios, app, baseline, token) {
+export async function compareAnswers(scenarios, app, baseline, token, runsOn = (s) => s.both) {
   const differences = [];
-  for (const scenario of scenarios.filter((s) => s.both && s.sample)) {
+  for (const scenario of scenarios.filter((s) => runsOn(s) && s.sample)) {
     const [mine, theirs] = await Promise.all([app.url, baseline.url].map((url) => answer(url, scenario.sample, token)));
     const written = scenario.sample.method !== 'GET';
     const problems = [];
@@ -27,7 +28,7 @@ export async function compareAnswers(scenarios, app, baseline, token) {
     if (!isDeepStrictEqual(body(mine), body(theirs))) {
       problems.push(`body ${JSON.stringify(mine.body).slice(0, 300)} vs ${JSON.stringify(theirs.body).slice(0, 300)}`);
     }
-    if (problems.length > 0) differences.push(`${scenario.name}: ${problems.join('; ')}`);
+    if (problems.length > 0) differences.push(`${scenario.name} (${baseline.name}): ${problems.join('; ')}`);
   }
   return differences;
 }

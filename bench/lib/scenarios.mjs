@@ -10,6 +10,7 @@ const pick = (ids) => ids[Math.floor(Math.random() * ids.length)];
 
 /**
  * `both`: run against the app and the baseline; otherwise the app only.
+ * `bare`: also against the baseline without the session lookup (the reads and the 401 path).
  * `expected`: the statuses that are a correct answer in this scenario.
  * `sample`: one request of the scenario, sent to both servers before the measurements
  * to check that they answer alike (lib/same-answers.mjs).
@@ -20,6 +21,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
   return [
     {
       key: 'list',
+      bare: true,
       name: 'GET /posts?limit=10',
       both: true,
       expected: [200],
@@ -28,6 +30,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'get',
+      bare: true,
       name: 'GET /posts/{id}',
       both: true,
       expected: [200],
@@ -39,6 +42,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'search',
+      bare: true,
       name: `GET /posts?search=${searchWord}`,
       both: true,
       expected: [200],
@@ -47,6 +51,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'top',
+      bare: true,
       name: 'GET /posts?sort=top&limit=10',
       both: true,
       expected: [200],
@@ -55,6 +60,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'author',
+      bare: true,
       name: `GET /posts?author=${author}&limit=10`,
       both: true,
       expected: [200],
@@ -63,6 +69,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'comments',
+      bare: true,
       name: 'GET /posts/{hot}/comments?limit=20',
       both: true,
       expected: [200],
@@ -72,6 +79,7 @@ export function defineScenarios({ token, voterTokens, ids, searchWord, hotPost, 
     },
     {
       key: 'unauthorized',
+      bare: true,
       name: 'GET /posts, no token (401)',
       both: true,
       expected: [401],
@@ -177,12 +185,17 @@ export async function runScenario(scenario, baseUrl, { duration, warmup, connect
       // Fresh objects: autocannon keeps per-run state on them.
       requests: scenario.requests.map((request) => ({ ...request })),
     });
+  let warmupResponses = 0;
   if (warmup > 0) {
-    await drain(await run(warmup));
+    const warm = await run(warmup);
+    warmupResponses = warm.requests.total;
+    await drain(warm);
   }
   await stats?.reset();
   const result = await run(duration);
   const summary = summarize(result, scenario.expected);
+  // Responses of the warm-up too: a server logging every request wrote a line for each.
+  summary.warmupResponses = warmupResponses;
   if (stats) {
     // Read before draining: the requests still in flight are not in the count.
     summary.db = await stats.read(result.requests.total);
@@ -244,6 +257,7 @@ export function combineRuns(runs) {
     socketErrors: sum('socketErrors'),
     timeouts: sum('timeouts'),
     requests: sum('requests'),
+    warmupResponses: sum('warmupResponses'),
     statuses,
     rssMb: runs.at(-1).rssMb,
     db: runs[0].db && {
