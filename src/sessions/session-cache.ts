@@ -59,6 +59,7 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
   private stopped = false;
   private reconnects = 0;
   private heartbeat?: NodeJS.Timeout;
+  private beating = false;
   private reconnectTimer?: NodeJS.Timeout;
   /** Heartbeats in flight: their number → when they were sent. */
   private readonly sent = new Map<number, number>();
@@ -139,6 +140,7 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
   /** Forgets everything: what is notified while not listening is lost. */
   private drop(): void {
     this.listening = false;
+    this.beating = false;
     clearInterval(this.heartbeat);
     this.generation += 1;
     this.entries.clear();
@@ -188,15 +190,26 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private beat(listener: Client, fail: (error?: Error) => void): void {
+    // One beat at a time: while one is still running (a slow or dead connection), none is
+    // queued behind it, and `usable` turns false once the last one is MAX_SILENCE_MS old.
+    if (this.beating) {
+      return;
+    }
+    this.beating = true;
     const beat = (this.nextBeat += 1);
     this.sent.set(beat, Date.now());
-    // A beat that never comes back (a dead connection) leaves `usable` false after MAX_SILENCE_MS.
     if (this.sent.size > 1_000) {
       this.sent.clear();
     }
-    listener
-      .query('SELECT pg_notify($1, $2)', [SESSION_CHANGES_CHANNEL, `hb:${this.nonce}:${beat}`])
-      .catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
+    listener.query('SELECT pg_notify($1, $2)', [SESSION_CHANGES_CHANNEL, `hb:${this.nonce}:${beat}`]).then(
+      () => {
+        this.beating = false;
+      },
+      (error: unknown) => {
+        this.beating = false;
+        fail(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   private onNotification({ payload = '' }: Notification): void {
