@@ -20,6 +20,13 @@ const HEARTBEAT_MS = 25;
  * within this bound even if this process or its listener stalls.
  */
 const MAX_SILENCE_MS = 100;
+/**
+ * Beats stop this long after the cache was last asked, and start again with the next
+ * request (which checks the database, the last beat being old by then): each beat is a
+ * tiny transaction with a commit record in the WAL, so an idle service stays idle, and a
+ * replica that replays with a delay can catch up with it.
+ */
+const IDLE_AFTER_MS = 1_000;
 const RECONNECT_MS = [250, 1_000, 5_000];
 const MAX_ENTRIES = 100_000;
 
@@ -65,6 +72,7 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly sent = new Map<number, number>();
   private nextBeat = 0;
   private lastBeatSentAt = -Infinity;
+  private lastAskedAt = -Infinity;
   private readonly nonce = randomBytes(6).toString('base64url');
 
   constructor(
@@ -92,6 +100,7 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** The cached user of a live session, or undefined: check the database (and `fill`). */
   get(sessionId: number, userId: number): AuthenticatedUser | undefined {
+    this.lastAskedAt = Date.now();
     if (!this.usable) {
       return undefined;
     }
@@ -104,9 +113,13 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
     return this.generation;
   }
 
-  /** Remembers what the check found, unless something was forgotten since `generation`. */
+  /**
+   * Remembers what the check found, unless something was forgotten since `generation`.
+   * Listening is enough (no recent beat needed): every change committed after the check's
+   * read will be notified, and a lost connection empties the cache.
+   */
   fill(generation: number, user: AuthenticatedUser, expiresAt: Date): void {
-    if (generation !== this.generation || !this.usable || user.sessionId === undefined) {
+    if (generation !== this.generation || !this.listening || user.sessionId === undefined) {
       return;
     }
     const key = keyOf(user.sessionId, user.id);
@@ -192,7 +205,7 @@ export class SessionCache implements OnApplicationBootstrap, OnApplicationShutdo
   private beat(listener: Client, fail: (error?: Error) => void): void {
     // One beat at a time: while one is still running (a slow or dead connection), none is
     // queued behind it, and `usable` turns false once the last one is MAX_SILENCE_MS old.
-    if (this.beating) {
+    if (this.beating || Date.now() - this.lastAskedAt > IDLE_AFTER_MS) {
       return;
     }
     this.beating = true;
