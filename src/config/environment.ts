@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { withoutUrlPasswords } from './url-passwords';
 
 const toInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -301,7 +302,7 @@ export function validateEnvironment(env: Record<string, unknown>): EnvironmentVa
 
 /** A URL's password is not repeated in an error message (`smtp://user:***@host`). */
 function withoutPassword(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(/(\/\/[^/:@\s,]*:)[^@\s,]*@/g, '$1***@') : value;
+  return typeof value === 'string' ? withoutUrlPasswords(value) : value;
 }
 
 /** Loads `.env` from the working directory into `process.env` when the file exists. */

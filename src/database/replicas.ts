@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DatabaseError, Pool, type QueryResultRow } from 'pg';
+import { withoutUrlPasswords } from '../config/url-passwords';
 import { ConnectionWatchdog } from './connection-watchdog';
 import { type ConnectionLimits, poolSettings } from './data-source-options';
 import { CURRENT_WAL_POSITION, findWritePosition, REPLAYED_WAL_POSITION } from './replicas.queries';
@@ -268,6 +269,5 @@ export class Replicas {
 
 /** An error's message without anything from a connection string. */
 function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/g, '$1***@');
+  return withoutUrlPasswords(error instanceof Error ? error.message : String(error));
 }
