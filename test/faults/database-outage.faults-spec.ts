@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Pool } from 'pg';
 import { EmbeddedPostgres, findFreePort } from '../../src/database/embedded-postgres';
 import { AppProcess, killAllAppProcesses, sleep, withLogsOnFailure } from './support/app-process';
 import { Checks, firstFew } from './support/checks';
+import { postgresProcesses } from './support/postgres-processes';
 import {
   ApiUser,
   describeOutcome,
@@ -47,23 +47,6 @@ const isSuccess = (sample: Sample) => sample.outcome.status === 200 || sample.ou
 const describeSample = (sample: Sample) => describeOutcome(sample.outcome);
 const noneOf = (samples: Sample[]) => firstFew(samples.map(describeSample));
 const NONE = { count: 0, first: [] };
-
-/** The PostgreSQL processes of a cluster: its postmaster and the postmaster's children. */
-function postgresProcesses(clusterDir: string): number[] {
-  const postmaster = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const children = readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-  return [postmaster, ...children];
-}
 
 describe('A PostgreSQL outage under load, on the built app', () => {
   let dataDir: string;

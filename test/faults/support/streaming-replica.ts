@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import { findFreePort } from '../../../src/database/embedded-postgres';
+import { postgresProcesses } from './postgres-processes';
 
 const run = promisify(execFile);
 
@@ -60,19 +60,7 @@ export class TestServer {
    * open and answers nothing, as a frozen host or a network partition looks. `thaw()` undoes it.
    */
   freeze(): number[] {
-    const postmaster = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const children = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-        } catch {
-          return false; // gone meanwhile
-        }
-      })
-      .map(Number);
-    const frozen = [postmaster, ...children];
+    const frozen = postgresProcesses(this.dataDir);
     frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
     return frozen;
   }
