@@ -15,7 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { installSignalHandlers, onCleanup, onExit, runCleanup, stoppingSignal } from './lib/cleanup.mjs';
-import { startDatabase, withClient } from './lib/database.mjs';
+import { startDatabase, withClient, withDatabase } from './lib/database.mjs';
 import { BENCH_DIR, START_PROD_NODE_ARGS } from './lib/options.mjs';
 import { APP_ENTRY, login, startApp } from './lib/processes.mjs';
 import { readScaleSection, withScaleSection } from './lib/scale-section.mjs';
@@ -161,7 +161,7 @@ function parseOptions(argv = process.argv.slice(2), env = process.env) {
         .map((s) => number(s.trim().replace(/_/g, ''), undefined, '--sizes', 100, 20_000_000))
     : smoke
       ? [500, 1_000, 2_000]
-      : [10_000, 100_000, 1_000_000];
+      : [10_000, 100_000, 1_000_000, 10_000_000];
   if (posts.length === 0 || posts.some((p) => p === undefined)) throw new Error(`--sizes: ${USAGE}`);
   posts.sort((a, b) => a - b);
   return {
@@ -200,7 +200,7 @@ async function main() {
   const options = parseOptions();
   installSignalHandlers();
   // A last bound on the whole run: SIGTERM goes through the same cleanup as Ctrl-C.
-  const maxMinutes = Number(process.env.BENCH_SCALE_MAX_MINUTES) || (options.smoke ? 5 : 60);
+  const maxMinutes = Number(process.env.BENCH_SCALE_MAX_MINUTES) || (options.smoke ? 5 : 180);
   setTimeout(() => {
     console.error(`\nthe run took more than ${maxMinutes} min (BENCH_SCALE_MAX_MINUTES): stopping`);
     process.kill(process.pid, 'SIGTERM');
@@ -242,6 +242,7 @@ async function main() {
   let stats;
   const sizes = [];
   let indexPhase;
+  let largest;
   for (const [index, size] of options.sizes.entries()) {
     const last = index === options.sizes.length - 1;
     log(
@@ -290,6 +291,7 @@ async function main() {
     if (last && options.indexPhase) {
       indexPhase = await withoutIndexes(admin, app, setup, scenarios, options, stats);
     }
+    if (last) largest = { seeded };
     sizes.push({
       ...size,
       seed: seeded.timings,
@@ -310,6 +312,10 @@ async function main() {
     });
     await app.stop();
   }
+  const interleaved =
+    options.sizes.length > 1
+      ? await interleavedGrowth({ options, appSettings, database, admin, passwordHash, largest })
+      : undefined;
 
   const results = {
     date: new Date().toISOString(),
@@ -335,7 +341,7 @@ async function main() {
       requestTimeoutSeconds: REQUEST_TIMEOUT_SECONDS,
     },
     sizes,
-    listP50: listP50Check(sizes),
+    growth: growthCheck(sizes, interleaved),
     indexPhase,
     wallSeconds: Math.round((Date.now() - startedAt) / 1000),
   };
@@ -363,12 +369,13 @@ async function main() {
 // ---------------------------------------------------------------------------------------
 // Data and queries
 
-async function openClient(url) {
+/** A client for EXPLAIN, DDL and counts; closed at exit unless `closedByCaller`. */
+async function openClient(url, { closedByCaller = false } = {}) {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, application_name: 'posts-api-bench-scale' });
   client.on('error', () => {});
   await client.connect();
-  onCleanup('close the admin connection', () => client.end());
+  if (!closedByCaller) onCleanup('close the admin connection', () => client.end());
   await client.query(`SET statement_timeout = '${EXPLAIN_TIMEOUT}'`);
   // DROP INDEX waits for no one for long: the app is idle between measurements.
   await client.query(`SET lock_timeout = '30s'`);
@@ -711,10 +718,122 @@ const KEYS = ['list', 'deepSkip', 'deepCursor', 'searchCommon', 'searchRare', 't
 /** The requests that should read about one page of rows (deep `skip` and a common search read more by design). */
 const PAGE_KEYS = ['list', 'deepCursor', 'searchRare', 'top', 'author', 'comments'];
 
-function listP50Check(sizes) {
-  const p50s = sizes.map((s) => s.scenarios.list.p50);
-  const ratio = round(Math.max(...p50s) / Math.max(1, Math.min(...p50s)), 2);
-  return { p50s, ratio, withinOneAndAHalf: ratio <= 1.5 };
+/** The requests whose p50 at the largest size must stay within GROWTH_LIMIT of the smallest's. */
+const GROWTH_KEYS = ['list', 'deepCursor', 'top', 'author', 'searchRare'];
+const GROWTH_LIMIT = 1.3;
+
+/**
+ * p50 at the largest size over p50 at the smallest, per request, with the same ratio of
+ * the database's own time per request (pg_stat_statements) beside it: the HTTP p50 at 32
+ * connections is mostly the app's queue, the database time is what grows with the data.
+ */
+function growthCheck(sizes, interleaved) {
+  const small = sizes[0];
+  const large = sizes.at(-1);
+  const rows = GROWTH_KEYS.map((key) => {
+    const a = small.scenarios[key];
+    const b = large.scenarios[key];
+    const pair = interleaved?.[key];
+    const ratio = round((pair?.large.p50 ?? b.p50) / Math.max(0.1, pair?.small.p50 ?? a.p50), 2);
+    const dbRatio =
+      a.dbMsPerRequest && b.dbMsPerRequest ? round(b.dbMsPerRequest / Math.max(0.001, a.dbMsPerRequest), 2) : undefined;
+    return {
+      key,
+      smallP50: pair?.small.p50 ?? a.p50,
+      largeP50: pair?.large.p50 ?? b.p50,
+      interleaved: pair,
+      ratio,
+      smallDbMs: a.dbMsPerRequest,
+      largeDbMs: b.dbMsPerRequest,
+      dbRatio,
+      smallExplainMs: small.plans[key].executionMs,
+      largeExplainMs: large.plans[key].executionMs,
+      within: ratio <= GROWTH_LIMIT,
+    };
+  });
+  return {
+    smallPosts: small.posts,
+    largePosts: large.posts,
+    limit: GROWTH_LIMIT,
+    interleavedRuns: interleaved ? GROWTH_RUNS : 0,
+    rows,
+    all: rows.every((r) => r.within),
+  };
+}
+
+/** Runs of each request per size in the interleaved comparison; the medians are compared. */
+const GROWTH_RUNS = 3;
+
+/**
+ * The smallest and the largest size side by side, in the same minutes: the smallest size
+ * is seeded again into a second database of the same server (the largest is still in the
+ * first), one app is started on each, and each growth request is measured GROWTH_RUNS
+ * times on each, alternating (small, large, large, small, ...). On a shared machine the
+ * load moves between the first size's minutes and the last's, an hour apart; here both
+ * see the same load, so the ratio is the data's and not the machine's.
+ */
+async function interleavedGrowth({ options, appSettings, database, admin, passwordHash, largest }) {
+  const size = options.sizes[0];
+  const name = `${new URL(database.url).pathname.slice(1)}_small`;
+  const url = withDatabase(database.url, name);
+  log(`\n== interleaved: ${fmt(size.posts)} posts (database ${name}) beside ${fmt(options.sizes.at(-1).posts)}`);
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const apps = [];
+  const client = await openClient(url, { closedByCaller: true });
+  try {
+    // The first start runs the migrations on the new database; the seed goes in behind it.
+    const migrate = await startApp({ ...appSettings, databaseUrl: url });
+    await migrate.stop();
+    const seeded = await seed(url, { sizes: size, passwordHash, tag: 'run' });
+    await addRareWord(client, size.posts);
+    const sides = {};
+    for (const [side, sideUrl, sideSeeded, sideClient] of [
+      ['small', url, seeded, client],
+      ['large', database.url, largest.seeded, admin],
+    ]) {
+      const app = await startApp({ ...appSettings, databaseUrl: sideUrl });
+      apps.push(app);
+      const token = await login(app.url, benchEmail('run', 1));
+      const setup = await prepareQueries(
+        sideClient,
+        app,
+        token,
+        sideSeeded.users.first,
+        options.searchWord,
+        sideSeeded,
+      );
+      const scenarios = Object.fromEntries(defineScenarios(setup, token).map((s) => [s.key, s]));
+      sides[side] = { app, scenarios };
+    }
+    const result = {};
+    for (const key of GROWTH_KEYS) {
+      const runs = { small: [], large: [] };
+      for (let run = 0; run < GROWTH_RUNS; run++) {
+        const order = run % 2 === 0 ? ['small', 'large'] : ['large', 'small'];
+        for (const side of order) {
+          runs[side].push(
+            await measure(sides[side].app, sides[side].scenarios[key], options, options.connections, undefined),
+          );
+        }
+      }
+      const median = (list) => [...list].sort((x, y) => x - y)[Math.floor(list.length / 2)];
+      const summary = (list) => ({
+        p50: median(list.map((r) => r.p50)),
+        reqPerSec: median(list.map((r) => r.reqPerSec)),
+        p50s: list.map((r) => r.p50),
+      });
+      result[key] = { small: summary(runs.small), large: summary(runs.large) };
+      log(
+        `  ${key.padEnd(12)} p50 ${result[key].small.p50s.join('/')} ms at ${fmt(size.posts)} vs ${result[key].large.p50s.join('/')} ms at ${fmt(options.sizes.at(-1).posts)}`,
+      );
+    }
+    return result;
+  } finally {
+    for (const app of apps) await app.stop();
+    await client.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  }
 }
 
 function fmt(n) {
@@ -785,10 +904,26 @@ function scaleMarkdown(r) {
     );
     out.push('');
   }
-  const c = r.listP50;
+  const g = r.growth;
+  out.push(`### Growth from ${fmt(g.smallPosts)} to ${fmt(g.largePosts)} posts`);
+  out.push('');
   out.push(
-    `**\`GET /posts?limit=10\` p50 across sizes: ${c.p50s.join(' / ')} ms, largest / smallest = ${c.ratio} → ` +
-      `${c.withinOneAndAHalf ? '✅ within 1.5x' : '❌ not within 1.5x'}.** ` +
+    (g.interleavedRuns > 0
+      ? `Each request's p50 at the largest size over its p50 at the smallest, measured side by side at the end of the run: the smallest size seeded again into a second database, one app on each, ${g.interleavedRuns} runs of each request on each size, alternating; the medians are compared (the runs' p50s in brackets). `
+      : `Each request's p50 at the largest size over its p50 at the smallest (the table above). `) +
+      `Beside it, the same ratio of the database's time per request (pg_stat_statements, from the table above) and of one EXPLAIN ANALYZE execution. Target: the p50 within ${g.limit}x.`,
+  );
+  out.push('');
+  out.push('| request | p50 ms | ratio | db ms/req | ratio | EXPLAIN ms | within ' + g.limit + 'x |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | :---: |');
+  for (const row of g.rows) {
+    out.push(
+      `| ${scenarioLabel(row.key, r)} | ${row.smallP50} → ${row.largeP50}${row.interleaved ? ` (${row.interleaved.small.p50s.join(', ')} → ${row.interleaved.large.p50s.join(', ')})` : ''} | ${row.ratio} | ${row.smallDbMs ?? '–'} → ${row.largeDbMs ?? '–'} | ${row.dbRatio ?? '–'} | ${row.smallExplainMs} → ${row.largeExplainMs} | ${row.within ? '✅' : '❌'} |`,
+    );
+  }
+  out.push('');
+  out.push(
+    `**${g.all ? `✅ every request within ${g.limit}x` : `❌ not every request within ${g.limit}x`}.** ` +
       `Deep page by cursor vs page 1 at ${fmt(r.sizes.at(-1).posts)} posts: p50 ${r.sizes.at(-1).scenarios.deepCursor.p50} vs ${r.sizes.at(-1).scenarios.list.p50} ms; by skip: ${r.sizes.at(-1).scenarios.deepSkip.p50} ms.`,
   );
   out.push('');

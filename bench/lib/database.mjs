@@ -28,7 +28,7 @@ export async function withClient(url, work) {
 }
 
 /** The same URL pointing at another database on the same server. */
-function withDatabase(url, database) {
+export function withDatabase(url, database) {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
