@@ -1,7 +1,23 @@
-import { type DestinationStream, type LevelWithSilent, type Logger, pino, stdTimeFunctions } from 'pino';
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 import type { AppConfig } from '../config/configuration';
 import type { LogLevelName } from '../config/environment';
 import { ALREADY_REDACTED, REDACTED, redactDeep, redactSecrets } from './redact';
+
+let lastMillisecond = -1;
+let lastTime = '';
+
+/**
+ * What pino's `stdTimeFunctions.isoTime` gives, formatted once per millisecond: under load many lines
+ * share one, and `toISOString` was 0.6 µs of a 5 µs request line.
+ */
+export function isoTimeOfThisMillisecond(): string {
+  const now = Date.now();
+  if (now !== lastMillisecond) {
+    lastMillisecond = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
 
 const PINO_LEVELS: Record<LogLevelName, LevelWithSilent> = {
   fatal: 'fatal',
@@ -22,7 +38,7 @@ export function createRootLogger(log: AppConfig['log'], destination?: Destinatio
   return pino(
     {
       level: PINO_LEVELS[log.level],
-      timestamp: stdTimeFunctions.isoTime,
+      timestamp: isoTimeOfThisMillisecond,
       serializers: {
         err: (error: { name?: string; message?: string; stack?: string; code?: unknown }) => ({
           type: error.name,
@@ -72,5 +88,5 @@ export function createRequestLineLogger(root: Logger): Logger {
   if (stream === undefined) {
     return root;
   }
-  return pino({ level: root.level, timestamp: stdTimeFunctions.isoTime }, stream);
+  return pino({ level: root.level, timestamp: isoTimeOfThisMillisecond }, stream);
 }
