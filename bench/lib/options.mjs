@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Keep in step with the `start:prod` script of package.json. */
-export const START_PROD_NODE_ARGS = ['--max-semi-space-size=8', '--heap-growing-percent=20'];
+export const START_PROD_NODE_ARGS = ['--max-semi-space-size=8'];
 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const PROJECT_DIR = dirname(BENCH_DIR);

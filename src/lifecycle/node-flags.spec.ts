@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The V8 flags of production (young generation capped at 8 MB, the heap let grow by 20%
- * between full collections, so that peak RSS under load stays near the start-up's) are
- * written where the app is started: `npm run start:prod`, the Dockerfile, the fault tests'
- * processes and the benchmark's app. They must not drift apart.
+ * The V8 flags of production (the young generation capped at 8 MB) are written where the
+ * app is started: `npm run start:prod`, the Dockerfile, the fault tests' processes and the
+ * benchmark's app. They must not drift apart.
  */
 const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
-const FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=20'];
+const FLAGS = ['--max-semi-space-size=8'];
 
 describe('the node flags of production', () => {
   it('are the flags of npm run start:prod', () => {
