@@ -961,6 +961,16 @@ function scaleMarkdown(r) {
       );
       out.push('');
     }
+    const refused = slow.filter((row) => row.without.errors > 0);
+    if (
+      refused.length > 0 &&
+      refused.every((row) => Object.keys(row.without.statuses ?? {}).every((s) => ['200', '503'].includes(s)))
+    ) {
+      out.push(
+        `Errors without an index are 503 answers: the app's statement timeout (\`DATABASE_STATEMENT_TIMEOUT_MS\`, 5,000 ms by default) stopped the scan and the client got a 503 with \`Retry-After\`; their p50 is that timeout.`,
+      );
+      out.push('');
+    }
   }
 
   out.push("### EXPLAIN (ANALYZE, BUFFERS) of the app's SQL");
