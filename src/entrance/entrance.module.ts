@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ClientRateLimit } from './client-rate-limit';
 
 /** The Nest providers the entrance uses (see `Entrance`). */
-@Module({ providers: [ClientRateLimit], exports: [ClientRateLimit] })
+@Module({ imports: [DiscoveryModule], providers: [ClientRateLimit], exports: [ClientRateLimit] })
 export class EntranceModule {}

@@ -8,6 +8,7 @@ import { installJsonBodyParser } from './json-body-parser';
 import { commonHeaders, type CommonHeaders, installRequestGate } from './request-gate';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { securityHeaders } from './security-headers';
+import { installTokenGate, markRoutesNeedingToken } from './token-gate';
 import { clientErrorHandler, frameworkErrorHandler } from './transport-errors';
 
 /** Big enough for 20,000 characters of content however they are escaped in JSON. */
@@ -86,6 +87,9 @@ export class Entrance {
       lifecycle: app.get(Lifecycle),
       rateLimit: app.get(ClientRateLimit),
     });
+    // Runs after every onRequest hook (the gate's rate limit, CORS): see installTokenGate.
+    markRoutesNeedingToken(app);
+    installTokenGate(app.getHttpAdapter().getInstance());
     installJsonBodyParser(app, BODY_LIMIT_BYTES);
     // Only JSON (and forms, on the routes that accept them) are read: text/plain gets 415 like any other type.
     app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
