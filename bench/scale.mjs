@@ -19,7 +19,7 @@ import { startDatabase, withClient, withDatabase } from './lib/database.mjs';
 import { BENCH_DIR, START_PROD_NODE_ARGS } from './lib/options.mjs';
 import { APP_ENTRY, login, startApp } from './lib/processes.mjs';
 import { readScaleSection, withScaleSection } from './lib/scale-section.mjs';
-import { round, runScenario } from './lib/scenarios.mjs';
+import { median, round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, benchEmail, benchUsername, HOT_POST_COMMENTS, seed, WORDS } from './lib/seed.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 // `npm run bench:scale` builds first: the statements are the ones the app runs.
@@ -817,7 +817,6 @@ async function interleavedGrowth({ options, appSettings, database, admin, passwo
           );
         }
       }
-      const median = (list) => [...list].sort((x, y) => x - y)[Math.floor(list.length / 2)];
       const summary = (list) => ({
         p50: median(list.map((r) => r.p50)),
         reqPerSec: median(list.map((r) => r.reqPerSec)),

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { invalidTokenException, ProblemException } from '../common/problem';
 import { type AuthenticatedUser, VERIFY_EMAIL_FIRST } from '../common/identity/authenticated-user';
 import { hasBearerToken, MISSING_TOKEN } from '../common/identity/bearer-token';
-import { IS_PUBLIC, NEEDS_VERIFIED_EMAIL } from '../common/identity/decorators';
+import { isPublicRoute, NEEDS_VERIFIED_EMAIL } from '../common/identity/decorators';
 import { AUTH_CONFIG, type AuthConfig } from '../config/configuration';
 
 /**
@@ -22,8 +22,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) {
+    if (isPublicRoute(this.reflector, context.getHandler(), context.getClass())) {
       return true;
     }
     // Without a bearer token there is nothing for Passport to check: answer at once. (The

@@ -1,29 +1,28 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { hasBearerToken, MISSING_TOKEN } from '../common/identity/bearer-token';
-import { IS_PUBLIC } from '../common/identity/decorators';
+import { isPublicRoute } from '../common/identity/decorators';
 import { sendProblem } from './problem-reply';
 
 /** Where Nest keeps a handler's Fastify route config (what `@RouteConfig()` sets). */
 const ROUTE_CONFIG = RouteConfig({}).KEY;
 
 /** The flag in a route's Fastify config: the route needs a bearer token. */
-export const NEEDS_TOKEN = 'needsToken';
+const NEEDS_TOKEN = 'needsToken';
 
 /**
  * Writes into the Fastify route config of every controller method whether it needs a
- * bearer token: not `@Public()`, read from the same metadata, handler then class, as
- * `JwtAuthGuard` reads it. Must run before `app.init()`, which registers the routes
+ * bearer token: not `isPublicRoute()`, the reading `JwtAuthGuard` uses. Must run before `app.init()`, which registers the routes
  * (Nest copies a method's metadata to its route handler, and passes the config to Fastify).
  */
 export function markRoutesNeedingToken(app: INestApplication): void {
   const reflector = app.get(Reflector);
   const scanner = app.get(MetadataScanner);
   for (const wrapper of app.get(DiscoveryService).getControllers()) {
-    const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+    const controller = wrapper.metatype as Type | undefined;
     if (!controller) {
       continue;
     }
@@ -33,9 +32,9 @@ export function markRoutesNeedingToken(app: INestApplication): void {
       if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) {
         continue;
       }
-      const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true;
       const config = (Reflect.getMetadata(ROUTE_CONFIG, handler) ?? {}) as Record<string, unknown>;
-      Reflect.defineMetadata(ROUTE_CONFIG, { ...config, [NEEDS_TOKEN]: !isPublic }, handler);
+      const needsToken = !isPublicRoute(reflector, handler, controller);
+      Reflect.defineMetadata(ROUTE_CONFIG, { ...config, [NEEDS_TOKEN]: needsToken }, handler);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser, ClientInfo } from './authenticated-user';
 
@@ -6,6 +7,17 @@ export const IS_PUBLIC = 'isPublic';
 
 /** Opens a route to callers without a token; every other route needs one. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** A handler or a controller class, as Nest's Reflector reads metadata from them. */
+type MetadataTarget = Parameters<Reflector['getAllAndOverride']>[1][number];
+
+/**
+ * Whether a route is open to callers without a token: `@Public()` on the handler, else on
+ * its controller. The one reading of it, for `JwtAuthGuard` and the entrance's token gate.
+ */
+export function isPublicRoute(reflector: Reflector, handler: MetadataTarget, controller: MetadataTarget): boolean {
+  return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true;
+}
 
 export const NEEDS_VERIFIED_EMAIL = 'needsVerifiedEmail';
 
