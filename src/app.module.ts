@@ -62,7 +62,11 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: FormBodyGuard },
         // With read replicas: after each write of a caller, where the primary stands (read-your-writes).
-        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+        // Without them it is not installed at all: a route with no interceptor runs without
+        // rxjs, which took 11 KB of allocation and ~10 us of CPU per authenticated GET.
+        ...(configuration.database.replicaUrls.length > 0
+          ? [{ provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor }]
+          : []),
       ],
     };
   }

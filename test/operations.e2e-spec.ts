@@ -73,7 +73,7 @@ describe('Logs', () => {
         client: '127.0.0.1',
         responseTime: expect.any(Number),
         time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        // The shape of every other line of the process (the request lines have a logger of their own).
+        // The shape of every other line of the process (the request lines are built apart from the root logger).
         pid: process.pid,
         hostname: expect.any(String),
         msg: 'GET /posts/:id 401 ' + String(entry.responseTime) + 'ms',

@@ -20,7 +20,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * is such a method with a token (a post, vote or comment; an account change; a logout);
  * a registration, which has no token yet, records itself. A refusal (4xx) wrote nothing;
  * after any other failure the write may have happened, so the position is recorded too.
- * Without replicas it passes every request straight through.
+ * Installed only with replicas (AppModule): without them there is no position to record.
  */
 @Injectable()
 export class ReadYourWritesInterceptor implements NestInterceptor {

@@ -1,10 +1,10 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import type { Level, Logger } from 'pino';
+import type { Logger } from 'pino';
 import { isHealthCheckRoute } from '../common/health-check-route';
 import { ALREADY_REDACTED, loggableUrl, redactSecrets } from './redact';
-import { createRequestLineLogger } from './root-logger';
+import { createRequestLineWriter, type RequestLineLevel, type RequestLineWriter } from './root-logger';
 
-function levelFor(status: number, request: FastifyRequest): Level {
+function levelFor(status: number, request: FastifyRequest): RequestLineLevel | 'error' {
   if (status >= 500) {
     return 'error';
   }
@@ -20,11 +20,11 @@ function levelFor(status: number, request: FastifyRequest): Level {
  */
 export class RequestLogController extends LogController {
   /** The lines of requests that ended without an error; those with one go through the root logger and its error serializer. */
-  private readonly lines: Logger;
+  private readonly lines: RequestLineWriter;
 
   constructor(private readonly logger: Logger) {
     super();
-    this.lines = createRequestLineLogger(logger);
+    this.lines = createRequestLineWriter(logger);
   }
 
   override incomingRequest(): void {
@@ -35,28 +35,28 @@ export class RequestLogController extends LogController {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
     const level = error ? 'error' : levelFor(status, request);
-    const logger = error ? this.logger : this.lines;
-    if (!logger.isLevelEnabled(level)) {
+    if (!this.logger.isLevelEnabled(level)) {
       return;
     }
     const responseTime = Math.round(reply.elapsedTime * 10) / 10;
     const url = loggableUrl(request.url);
     const userAgent = request.headers['user-agent'];
-    logger[level](
-      {
-        // Every string below is masked here (or is the route, a method, an id or an address).
-        [ALREADY_REDACTED]: true,
-        reqId: request.id,
-        method: request.method,
-        url,
-        route: route ?? null,
-        status,
-        responseTime,
-        client: request.ip,
-        userAgent: userAgent === undefined ? undefined : redactSecrets(userAgent),
-        ...(error && { err: error }),
-      },
-      `${request.method} ${route ?? url} ${status} ${responseTime}ms`,
-    );
+    // Every string below is masked here (or is the route, a method, an id or an address).
+    const fields = {
+      reqId: request.id,
+      method: request.method,
+      url,
+      route: route ?? null,
+      status,
+      responseTime,
+      client: request.ip,
+      userAgent: userAgent === undefined ? undefined : redactSecrets(userAgent),
+    };
+    const message = `${request.method} ${route ?? url} ${status} ${responseTime}ms`;
+    if (error || level === 'error') {
+      this.logger[level]({ [ALREADY_REDACTED]: true, ...fields, ...(error && { err: error }) }, message);
+      return;
+    }
+    this.lines(level, fields, message);
   }
 }

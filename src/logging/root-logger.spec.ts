@@ -1,19 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino, stdTimeFunctions } from 'pino';
-import { createRequestLineLogger, createRootLogger, isoTimeOfThisMillisecond } from './root-logger';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { stream, lines };
-}
+import { createRequestLineWriter, createRootLogger, isoTimeOfThisMillisecond } from './root-logger';
 
 describe('isoTimeOfThisMillisecond', () => {
   it("gives pino's isoTime fragment of the current millisecond", () => {
@@ -34,32 +21,92 @@ describe('isoTimeOfThisMillisecond', () => {
   });
 });
 
-describe('createRequestLineLogger', () => {
-  it("writes to the root's stream, at the root's level, lines of the same shape", () => {
-    const { stream, lines } = capture();
-    const root = createRootLogger({ level: 'info', format: 'json' }, stream);
-    const requestLines = createRequestLineLogger(root);
-    expect(requestLines).not.toBe(root);
-    root.info({ a: 1 }, 'from the root');
-    requestLines.info({ b: 2 }, 'a request line');
-    requestLines.debug('below the level');
-    expect(lines).toHaveLength(2);
-    const keys = (line: Record<string, unknown>) => Object.keys(line).filter((key) => !['a', 'b', 'msg'].includes(key));
-    expect(keys(lines[1])).toEqual(keys(lines[0]));
-    expect(lines[1]).toEqual(expect.objectContaining({ level: 30, b: 2, msg: 'a request line', pid: process.pid }));
+describe('createRequestLineWriter', () => {
+  const fields = {
+    reqId: 'trace-1',
+    method: 'GET',
+    url: '/posts?search=%22a%22',
+    route: '/posts',
+    status: 200,
+    responseTime: 1.5,
+    client: '127.0.0.1',
+  };
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  function captureChunks() {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const lines = () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { stream, chunks, lines };
+  }
+
+  it("writes lines of the root's shape to the root's stream", async () => {
+    const { stream, lines } = captureChunks();
+    const root = createRootLogger({ level: 'debug', format: 'json' }, stream);
+    const write = createRequestLineWriter(root);
+    root.info({ reqId: 'x' }, 'from the root');
+    write('info', fields, 'GET /posts 200 1.5ms');
+    write('debug', { ...fields, userAgent: 'curl/8' }, 'GET /health 200 0.1ms');
+    await nextTurn();
+    const [fromRoot, line, debugLine] = lines();
+    expect(Object.keys(line).slice(0, 4)).toEqual(Object.keys(fromRoot).slice(0, 4));
+    expect(Object.keys(line)).toEqual(['level', 'time', 'pid', 'hostname', ...Object.keys(fields), 'msg']);
+    expect(line).toEqual({
+      ...fields,
+      level: 30,
+      time: line.time,
+      pid: process.pid,
+      hostname: fromRoot.hostname,
+      msg: 'GET /posts 200 1.5ms',
+    });
+    expect(Date.parse(line.time as string)).not.toBeNaN();
+    expect(debugLine).toEqual(expect.objectContaining({ level: 20, userAgent: 'curl/8' }));
   });
 
-  it('follows a root at warn: request lines at info are not written', () => {
-    const { stream, lines } = capture();
-    const requestLines = createRequestLineLogger(createRootLogger({ level: 'warn', format: 'json' }, stream));
-    requestLines.info('not written');
-    requestLines.warn('written');
-    expect(lines.map((line) => line.msg)).toEqual(['written']);
+  it('escapes whatever a client sent: each line parses back to exactly what was given', async () => {
+    const { stream, lines } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    const hostile = {
+      ...fields,
+      url: '/a"b\\c\n{"level":60}',
+      client: 'x"y',
+      userAgent: 'ua\u0000\u2028"}',
+      route: null,
+    };
+    write('info', hostile, 'GET "/x"\r\n');
+    await nextTurn();
+    expect(lines()).toEqual([expect.objectContaining({ ...hostile, msg: 'GET "/x"\r\n' })]);
   });
 
-  it('is the root itself when the root has no stream of its own to share', () => {
-    const root = pino({ enabled: false });
+  it('writes the lines of one turn of the event loop in one write, on the next turn', async () => {
+    const { stream, chunks, lines } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    for (let i = 0; i < 3; i += 1) {
+      write('info', { ...fields, reqId: `r${i}` }, 'm');
+    }
+    expect(chunks).toHaveLength(0);
+    await nextTurn();
+    write('info', { ...fields, reqId: 'r3' }, 'm');
+    await nextTurn();
+    expect(chunks).toHaveLength(2);
+    expect(lines().map((line) => line.reqId)).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('logs through the root when the root has no stream of its own to share', () => {
+    const root = pino({ level: 'info' });
     delete (root as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
-    expect(createRequestLineLogger(root)).toBe(root);
+    const info = jest.spyOn(root, 'info').mockImplementation(() => undefined);
+    createRequestLineWriter(root)('info', fields, 'GET /posts 200 1.5ms');
+    expect(info).toHaveBeenCalledWith(fields, 'GET /posts 200 1.5ms');
   });
 });
