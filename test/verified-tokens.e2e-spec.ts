@@ -58,8 +58,11 @@ describe('Remembered access tokens', () => {
     const now = Math.floor(Date.now() / 1000);
     const shortLived = craftToken({ ...decodePart(user.token, 1), iat: now, exp: now + 60 });
     await me(shortLived).expect(200);
-    const later = Date.now() + 61_000;
-    jest.spyOn(Date, 'now').mockReturnValue(later);
+    const clock = jest.spyOn(Date, 'now');
+    // The last millisecond of its last second still counts; the second of `exp` no longer does.
+    clock.mockReturnValue((now + 60) * 1000 - 1);
+    await me(shortLived).expect(200);
+    clock.mockReturnValue((now + 60) * 1000);
     const response = await me(shortLived);
     expectProblem(response, 401);
     expect(response.headers['www-authenticate']).toBe(INVALID_TOKEN);

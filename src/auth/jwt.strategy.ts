@@ -58,13 +58,17 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     );
   }
 
-  /** Called with a payload whose signature and expiry passed (by passport-jwt, or remembered). */
-  validate(request: Request, payload: AccessTokenPayload): Promise<AuthenticatedUser> {
+  /**
+   * Called with a payload whose signature and expiry passed (by passport-jwt, or
+   * remembered); the token is remembered once its session check has passed too.
+   */
+  async validate(request: Request, payload: AccessTokenPayload): Promise<AuthenticatedUser> {
+    const user = await this.auth.userForToken(payload);
     const token = bearerToken(request);
-    if (token !== null && !('nbf' in payload) && stillValid(payload)) {
+    if (token !== null && typeof payload === 'object' && !('nbf' in payload) && stillValid(payload)) {
       this.verified.set(token, payload);
     }
-    return this.auth.userForToken(payload);
+    return user;
   }
 }
 

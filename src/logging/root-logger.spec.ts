@@ -1,6 +1,15 @@
 import { Writable } from 'node:stream';
 import { pino, stdTimeFunctions } from 'pino';
-import { createRequestLineWriter, createRootLogger, isoTimeOfThisMillisecond } from './root-logger';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createRequestLineWriter,
+  createRootLogger,
+  flushWaitingRequestLines,
+  isoTimeOfThisMillisecond,
+} from './root-logger';
 
 describe('isoTimeOfThisMillisecond', () => {
   it("gives pino's isoTime fragment of the current millisecond", () => {
@@ -100,6 +109,32 @@ describe('createRequestLineWriter', () => {
     await nextTurn();
     expect(chunks).toHaveLength(2);
     expect(lines().map((line) => line.reqId)).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('writes a line with a missing value (the client of a socket already gone) as null, still JSON', async () => {
+    const { stream, lines } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    write('info', { ...fields, client: undefined as unknown as string }, 'm');
+    await nextTurn();
+    expect(lines()).toEqual([expect.objectContaining({ client: null, reqId: 'trace-1' })]);
+  });
+
+  it('writes the waiting lines at once, through to the file, when the process exits before the next turn', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
+    try {
+      const file = join(folder, 'out.log');
+      const destination = pino.destination({ dest: file, sync: false, mkdir: true });
+      await once(destination, 'ready');
+      const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, destination));
+      write('info', { ...fields, reqId: 'last-words' }, 'm');
+      expect(process.listeners('exit')).toContain(flushWaitingRequestLines);
+      // What the 'exit' listener does; no turn of the event loop in between.
+      flushWaitingRequestLines();
+      expect(readFileSync(file, 'utf8')).toContain('"reqId":"last-words"');
+      destination.destroy();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('logs through the root when the root has no stream of its own to share', () => {

@@ -71,7 +71,8 @@ export function createRootLogger(log: AppConfig['log'], destination?: Destinatio
     },
     // Without a destination of the caller's: stdout, written asynchronously, so that a
     // line never waits for the write of the one before (pino flushes what is left when
-    // the process exits; a SIGKILL loses at most the lines of the last few milliseconds).
+    // the process exits, and the request lines of the last turn are flushed then too; a
+    // SIGKILL loses at most the lines of the last few milliseconds).
     destination ?? (pretty ? undefined : pino.destination({ dest: 1, sync: false })),
   );
 }
@@ -121,19 +122,62 @@ export function createRequestLineWriter(root: Logger): RequestLineWriter {
   const base = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   let pending = '';
   const flush = () => {
+    if (pending === '') {
+      // Written already (flushWaitingRequestLines).
+      return;
+    }
     const lines = pending;
     pending = '';
+    waitingWriters.delete(flushAtExit);
     stream.write(lines);
+  };
+  const flushAtExit = () => {
+    flush();
+    (stream as { flushSync?: () => void }).flushSync?.();
   };
   return (level, fields, message) => {
     if (pending === '') {
       setImmediate(flush);
+      waitingWriters.add(flushAtExit);
+      whenTheProcessExits();
     }
-    const userAgent = fields.userAgent === undefined ? '' : `,"userAgent":${JSON.stringify(fields.userAgent)}`;
+    const userAgent = fields.userAgent === undefined ? '' : `,"userAgent":${json(fields.userAgent)}`;
     pending +=
-      `{"level":${REQUEST_LINE_LEVELS[level]}${isoTimeOfThisMillisecond()}${base},"reqId":${JSON.stringify(fields.reqId)}` +
-      `,"method":${JSON.stringify(fields.method)},"url":${JSON.stringify(fields.url)},"route":${JSON.stringify(fields.route)}` +
-      `,"status":${fields.status},"responseTime":${fields.responseTime},"client":${JSON.stringify(fields.client)}` +
-      `${userAgent},"msg":${JSON.stringify(message)}}\n`;
+      `{"level":${REQUEST_LINE_LEVELS[level]}${isoTimeOfThisMillisecond()}${base},"reqId":${json(fields.reqId)}` +
+      `,"method":${json(fields.method)},"url":${json(fields.url)},"route":${json(fields.route)}` +
+      `,"status":${fields.status},"responseTime":${fields.responseTime},"client":${json(fields.client)}` +
+      `${userAgent},"msg":${json(message)}}\n`;
   };
+}
+
+/** A JSON string, or null where a value is missing (`request.ip` of a socket already gone). */
+function json(value: string | null | undefined): string {
+  return JSON.stringify(value ?? null);
+}
+
+/** The writers holding lines for the next turn of the event loop. */
+const waitingWriters = new Set<() => void>();
+let listeningForExit = false;
+
+/**
+ * On `process.exit` (a second signal, a shutdown past its deadline) the next turn never
+ * comes: the lines still waiting are written then, synchronously. pino's own exit hook has
+ * run by then (it was registered first), so each writer also flushes its stream itself.
+ */
+function whenTheProcessExits(): void {
+  if (!listeningForExit) {
+    listeningForExit = true;
+    process.on('exit', flushWaitingRequestLines);
+  }
+}
+
+/** Writes every request line still waiting for the next turn, and flushes its stream synchronously. */
+export function flushWaitingRequestLines(): void {
+  for (const flushAtExit of [...waitingWriters]) {
+    try {
+      flushAtExit();
+    } catch {
+      // The process is exiting: a stream that cannot take the lines now never will.
+    }
+  }
 }
