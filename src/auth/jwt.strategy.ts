@@ -52,15 +52,16 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
       super.authenticate(request, options);
       return;
     }
-    this.validate(request, payload).then(
+    // Remembered already (the lookup made it the most recent): only the session check is left.
+    this.auth.userForToken(payload).then(
       (user) => this.success(user),
       (error: unknown) => this.error(error as Error),
     );
   }
 
   /**
-   * Called with a payload whose signature and expiry passed (by passport-jwt, or
-   * remembered); the token is remembered once its session check has passed too.
+   * Called by passport-jwt with a payload whose signature and expiry it verified; the token
+   * is remembered once its session check has passed too.
    */
   async validate(request: Request, payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     const user = await this.auth.userForToken(payload);
