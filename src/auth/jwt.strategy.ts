@@ -52,16 +52,15 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
       super.authenticate(request, options);
       return;
     }
-    // Remembered already (the lookup made it the most recent): only the session check is left.
-    this.auth.userForToken(payload).then(
+    this.validate(request, payload).then(
       (user) => this.success(user),
       (error: unknown) => this.error(error as Error),
     );
   }
 
   /**
-   * Called by passport-jwt with a payload whose signature and expiry it verified; the token
-   * is remembered once its session check has passed too.
+   * Called with a payload whose signature and expiry passed (by passport-jwt, or
+   * remembered); the token is remembered once its session check has passed too.
    */
   async validate(request: Request, payload: AccessTokenPayload): Promise<AuthenticatedUser> {
     const user = await this.auth.userForToken(payload);

@@ -53,7 +53,7 @@ export class RequestLogController extends LogController {
       userAgent: userAgent === undefined ? undefined : redactSecrets(userAgent),
     };
     const message = `${request.method} ${route ?? url} ${status} ${responseTime}ms`;
-    if (level === 'error') {
+    if (error || level === 'error') {
       this.logger[level]({ [ALREADY_REDACTED]: true, ...fields, ...(error && { err: error }) }, message);
       return;
     }
