@@ -61,4 +61,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # Exec form, node directly (not npm): SIGTERM reaches the app, which stops taking new
 # requests and lets those in flight finish within SHUTDOWN_GRACE_SECONDS.
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "dist/src/main.js"]

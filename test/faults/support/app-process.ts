@@ -11,7 +11,7 @@ import { TEST_JWT_SECRET } from '../../support/test-app';
 /** The built app, started exactly as `npm run start:prod` starts it. */
 export const APP_ENTRY = resolve(__dirname, '..', '..', '..', 'dist', 'src', 'main.js');
 /** The flags of `npm run start:prod` (package.json), checked by src/lifecycle/node-flags.spec.ts. */
-const NODE_ARGUMENTS = ['--max-semi-space-size=8'];
+const NODE_ARGUMENTS = ['--max-semi-space-size=4', '--max-old-space-size=256'];
 
 /** Lines of output kept per process, to explain a failure. */
 const KEPT_LINES = 400;
