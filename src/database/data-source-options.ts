@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
+import { TYPE_PARSERS } from './type-parsers';
 /**
  * Every entity of every feature, for the TypeORM CLI (`ormconfig.ts`): .ts on the sources,
  * .js in the build. The app itself registers them with `autoLoadEntities` instead (each
@@ -55,5 +56,6 @@ export function poolSettings(limits: ConnectionLimits) {
     }),
     keepAlive: true,
     application_name: 'posts-api',
+    types: TYPE_PARSERS,
   };
 }
