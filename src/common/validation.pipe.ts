@@ -1,4 +1,5 @@
-import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { FieldError, ValidationProblemException } from './problem';
 
 /** The largest id a PostgreSQL `integer` column holds. */
@@ -33,6 +34,13 @@ function nulCharacterErrors(value: Record<string, unknown>): FieldError[] {
     .map(([field]) => ({ field, message: `${field} must not contain the NUL character (\\u0000)` }));
 }
 
+/** Queries remembered per query DTO class, and the longest query (as JSON) worth remembering. */
+const QUERIES_REMEMBERED = 1_000;
+const LONGEST_QUERY_REMEMBERED = 300;
+
+type Fields = Record<string, unknown>;
+const isPrimitive = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
+
 /**
  * The global pipe: class-validator DTOs, unknown fields refused, every failure a 422
  * problem with one entry per bad field. A body that is not a JSON object (an array, a
@@ -40,6 +48,14 @@ function nulCharacterErrors(value: Record<string, unknown>): FieldError[] {
  */
 @Injectable()
 export class AppValidationPipe extends ValidationPipe {
+  /**
+   * The fields of each query DTO already built, by the query's JSON. A query DTO is a pure
+   * function of the query (no rule reads anything else), so the same query string gets the
+   * same DTO: class-transformer and class-validator cost `GET /posts?limit=10` ~15 µs and
+   * 17 KB of the ~104 KB it allocates. Only queries that passed are kept.
+   */
+  private readonly queries = new Map<Type<unknown>, LRUCache<string, Fields>>();
+
   constructor() {
     super({
       transform: true,
@@ -69,8 +85,30 @@ export class AppValidationPipe extends ValidationPipe {
       if (nulErrors.length > 0) {
         throw new ValidationProblemException(nulErrors);
       }
+      if (metadata.type === 'query') {
+        return this.transformQuery(value, metadata as ArgumentMetadata & { metatype: Type<unknown> });
+      }
     }
     return super.transform(value, metadata);
+  }
+
+  private async transformQuery(value: object, metadata: ArgumentMetadata & { metatype: Type<unknown> }) {
+    const key = JSON.stringify(value);
+    let known = this.queries.get(metadata.metatype);
+    const fields = known?.get(key);
+    if (fields !== undefined) {
+      // A new instance each time: a handler may change its DTO.
+      return Object.assign(Object.create(metadata.metatype.prototype as object) as object, fields);
+    }
+    const dto = (await super.transform(value, metadata)) as Fields;
+    if (key.length <= LONGEST_QUERY_REMEMBERED && Object.values(dto).every(isPrimitive)) {
+      if (known === undefined) {
+        known = new LRUCache({ max: QUERIES_REMEMBERED });
+        this.queries.set(metadata.metatype, known);
+      }
+      known.set(key, { ...dto });
+    }
+    return dto;
   }
 }
 
