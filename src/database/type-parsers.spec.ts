@@ -1,8 +1,7 @@
 import { types } from 'pg';
 import { TYPE_PARSERS } from './type-parsers';
 
-const TIMESTAMPTZ = 1184;
-const TIMESTAMP = 1114;
+const { TIMESTAMP, TIMESTAMPTZ } = types.builtins;
 const pgParser = (oid: number) => types.getTypeParser(oid, 'text') as (text: string) => unknown;
 const ourParser = (oid: number) => TYPE_PARSERS.getTypeParser(oid, 'text') as (text: string) => unknown;
 

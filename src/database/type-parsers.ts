@@ -1,8 +1,7 @@
 import { types, type CustomTypesConfig } from 'pg';
 import parseTimestamp from 'postgres-date';
 
-const TIMESTAMP = 1114;
-const TIMESTAMPTZ = 1184;
+const TIMESTAMP_TYPES = new Set<number>([types.builtins.TIMESTAMP, types.builtins.TIMESTAMPTZ]);
 
 /**
  * How pg turns a column's text into a value, given to every pool (the primary's and each
@@ -12,7 +11,7 @@ const TIMESTAMPTZ = 1184;
  * on `GET /posts?limit=10` (30 timestamps) the old parser allocated 14 of the request's 109 KB.
  */
 function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  if ((oid === TIMESTAMPTZ || oid === TIMESTAMP) && format !== 'binary') {
+  if (TIMESTAMP_TYPES.has(oid) && format !== 'binary') {
     return parseTimestamp;
   }
   return types.getTypeParser(oid, format) as (value: string) => unknown;
