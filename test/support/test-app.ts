@@ -280,6 +280,24 @@ export async function registerUser(testApp: Pick<TestApp, 'http'>, email?: strin
   };
 }
 
+/**
+ * Asks again every 5 ms while the answer is 200, for at most `withinMs` after the first ask: another
+ * instance's session cache hears of an ended session through PostgreSQL's NOTIFY, and the contract
+ * gives it 100 ms (the instance that ended the session refuses at once).
+ */
+export async function answerWithin(
+  ask: () => PromiseLike<request.Response>,
+  withinMs = 100,
+): Promise<request.Response> {
+  const started = Date.now();
+  let answer = await ask();
+  while (answer.status === 200 && Date.now() - started < withinMs) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    answer = await ask();
+  }
+  return answer;
+}
+
 /** Every row of the service's tables, to prove a refused request changed nothing. */
 export async function snapshotTables(db: Pool): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
