@@ -9,6 +9,7 @@ import {
   createRootLogger,
   flushWaitingRequestLines,
   isoTimeOfThisMillisecond,
+  REQUEST_LINE_DELAY_MS,
 } from './root-logger';
 
 describe('isoTimeOfThisMillisecond', () => {
@@ -40,7 +41,8 @@ describe('createRequestLineWriter', () => {
     responseTime: 1.5,
     client: '127.0.0.1',
   };
-  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  /** Past the time a line may wait for its write. */
+  const written = () => new Promise((resolve) => setTimeout(resolve, REQUEST_LINE_DELAY_MS + 20));
 
   function captureChunks() {
     const chunks: string[] = [];
@@ -66,7 +68,7 @@ describe('createRequestLineWriter', () => {
     root.info({ reqId: 'x' }, 'from the root');
     write('info', fields, 'GET /posts 200 1.5ms');
     write('debug', { ...fields, userAgent: 'curl/8' }, 'GET /health 200 0.1ms');
-    await nextTurn();
+    await written();
     const [fromRoot, line, debugLine] = lines();
     expect(Object.keys(line).slice(0, 4)).toEqual(Object.keys(fromRoot).slice(0, 4));
     expect(Object.keys(line)).toEqual(['level', 'time', 'pid', 'hostname', ...Object.keys(fields), 'msg']);
@@ -93,33 +95,54 @@ describe('createRequestLineWriter', () => {
       route: null,
     };
     write('info', hostile, 'GET "/x"\r\n');
-    await nextTurn();
+    await written();
     expect(lines()).toEqual([expect.objectContaining({ ...hostile, msg: 'GET "/x"\r\n' })]);
   });
 
-  it('writes the lines of one turn of the event loop in one write, on the next turn', async () => {
+  it('writes the lines of REQUEST_LINE_DELAY_MS in one write, that long after the first', async () => {
     const { stream, chunks, lines } = captureChunks();
     const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
     for (let i = 0; i < 3; i += 1) {
       write('info', { ...fields, reqId: `r${i}` }, 'm');
     }
+    await new Promise((resolve) => setImmediate(resolve));
     expect(chunks).toHaveLength(0);
-    await nextTurn();
+    await written();
+    expect(chunks).toHaveLength(1);
     write('info', { ...fields, reqId: 'r3' }, 'm');
-    await nextTurn();
+    await written();
     expect(chunks).toHaveLength(2);
     expect(lines().map((line) => line.reqId)).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('writes at once when the buffer is full, and a line longer than the buffer whole, in order', async () => {
+    const { stream, chunks, lines } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    // Multi-byte characters: the buffer counts bytes, not characters.
+    const url = `/posts?search=${'é€'.repeat(40)}`;
+    for (let i = 0; i < 400; i += 1) {
+      write('info', { ...fields, url, reqId: `r${i}` }, 'm');
+    }
+    expect(chunks.length).toBeGreaterThan(0);
+    const long = `/posts?search=${'x'.repeat(70_000)}`;
+    write('info', { ...fields, url: long, reqId: 'long' }, 'm');
+    write('info', { ...fields, reqId: 'after' }, 'm');
+    await written();
+    const got = lines();
+    expect(got.map((line) => line.reqId)).toEqual([...Array.from({ length: 400 }, (_, i) => `r${i}`), 'long', 'after']);
+    expect(got.slice(0, 400).every((line) => line.url === url)).toBe(true);
+    expect(got[400].url).toBe(long);
   });
 
   it('writes a line with a missing value (the client of a socket already gone) as null, still JSON', async () => {
     const { stream, lines } = captureChunks();
     const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
     write('info', { ...fields, client: undefined as unknown as string }, 'm');
-    await nextTurn();
+    await written();
     expect(lines()).toEqual([expect.objectContaining({ client: null, reqId: 'trace-1' })]);
   });
 
-  it('writes the waiting lines at once, through to the file, when the process exits before the next turn', async () => {
+  it('writes the waiting lines at once, through to the file, when the process exits before their timer', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
     try {
       const file = join(folder, 'out.log');
