@@ -114,10 +114,10 @@ const REQUEST_LINE_BUFFER_BYTES = 64 * 1024;
  * Each line is encoded at once into one 64 KiB buffer, and the buffer goes to the stream
  * in one write when it is full or REQUEST_LINE_DELAY_MS after its first line, so a request
  * line may follow a line the root logger wrote up to that long after it. On the 401 path
- * (~28 µs a request) this took the throughput at `info` from 0.80 to 0.84-0.86 of `warn`,
- * measured on one process switched between the two levels (medians of 7-12 alternated
- * runs): lines handed to the stream once per turn of the event loop, as strings, cost a
- * write per turn and strings that outlive a young-generation collection. Through a second
+ * (~28 µs a request) this took the throughput at `info` from 0.80-0.82 to 0.84-0.85 of
+ * `warn`, measured on one process switched between the two levels (medians of 7 and 12
+ * alternated runs): lines handed to the stream once per turn of the event loop, as
+ * strings, cost a write per turn and strings that outlive a young-generation collection. Through a second
  * pino logger a line took 5.5 µs of the app's CPU, built by hand 0.4 µs. Falls back to the
  * root logger when the root has no stream of its own.
  */
