@@ -117,9 +117,9 @@ const REQUEST_LINE_BUFFER_BYTES = 64 * 1024;
  * (~28 µs a request) this took the throughput at `info` from 0.80-0.82 to 0.84-0.85 of
  * `warn`, measured on one process switched between the two levels (medians of 7 and 12
  * alternated runs): lines handed to the stream once per turn of the event loop, as
- * strings, cost a write per turn and strings that outlive a young-generation collection. Through a second
- * pino logger a line took 5.5 µs of the app's CPU, built by hand 0.4 µs. Falls back to the
- * root logger when the root has no stream of its own.
+ * strings, cost a write per turn and strings that outlive a young-generation collection.
+ * Through a second pino logger a line took 5.5 µs of the app's CPU, built by hand 0.4 µs.
+ * Falls back to the root logger when the root has no stream of its own.
  */
 export function createRequestLineWriter(root: Logger): RequestLineWriter {
   const stream = (root as unknown as Record<symbol, DestinationStream | undefined>)[pino.symbols.streamSym];
