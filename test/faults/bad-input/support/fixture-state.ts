@@ -1,20 +1,25 @@
 import { logIn, registerUser, TestApp, TEST_PASSWORD } from '../../../support/test-app';
 import { sha256 } from './fixtures';
-import { Account, FixtureState } from './requests';
+import { Account, AccountRow, FixtureState } from './requests';
 
 /*
  * The users, posts, sessions and tokens the fixtures name, made through the API, and put
  * back when a generated request changed them.
  */
 
-async function passwordHashOf(t: TestApp, id: number): Promise<string> {
-  const { rows } = await t.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [id]);
-  return rows[0].password_hash;
+/** The columns of an account that a generated request may change: PATCH /users/me, a password change. */
+const ACCOUNT_COLUMNS = ['email', 'username', 'email_verified_at', 'password_hash'] as const;
+
+async function accountRowOf(t: TestApp, id: number): Promise<AccountRow | undefined> {
+  // As text, so a timestamp compares to the microsecond.
+  const columns = ACCOUNT_COLUMNS.map((column) => `${column}::text AS ${column}`).join(', ');
+  const { rows } = await t.db.query<AccountRow>(`SELECT ${columns} FROM users WHERE id = $1`, [id]);
+  return rows[0];
 }
 
 async function newAccount(t: TestApp): Promise<Account> {
   const user = await registerUser(t);
-  return { ...user, passwordHash: await passwordHashOf(t, user.id) };
+  return { ...user, row: (await accountRowOf(t, user.id))! };
 }
 
 async function createPost(t: TestApp, owner: Account, published: boolean): Promise<number> {
@@ -56,17 +61,22 @@ export async function createFixtures(t: TestApp): Promise<FixtureState> {
   };
 }
 
-/** The account as it was: re-registered if deleted, its password back, logged in again if its session ended. */
+/**
+ * The account as it was: re-registered if deleted, its e-mail, username and password back, logged in
+ * again if its session ended.
+ */
 async function restoreAccount(t: TestApp, account: Account): Promise<Account> {
-  const { rows } = await t.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
-    account.id,
-  ]);
-  if (rows.length === 0) {
+  const row = await accountRowOf(t, account.id);
+  if (row === undefined) {
     return newAccount(t);
   }
-  if (rows[0].password_hash !== account.passwordHash) {
-    // A generated PUT /users/me/password went through: back to the password the fixtures log in with.
-    await t.db.query('UPDATE users SET password_hash = $1 WHERE id = $2', [account.passwordHash, account.id]);
+  // A generated PATCH /users/me or PUT /users/me/password went through: back to what the fixtures log in with.
+  const changed = ACCOUNT_COLUMNS.filter((column) => row[column] !== account.row[column]);
+  if (changed.length > 0) {
+    await t.db.query(
+      `UPDATE users SET ${changed.map((column, i) => `${column} = $${i + 2}`).join(', ')} WHERE id = $1`,
+      [account.id, ...changed.map((column) => account.row[column])],
+    );
   }
   const live = await t.db.query(
     'SELECT 1 FROM sessions WHERE id = $1 AND refresh_token_hash = $2 AND revoked_at IS NULL AND expires_at > now()',

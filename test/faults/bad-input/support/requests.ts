@@ -9,8 +9,16 @@ import { Method, Operation } from './operations';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
+/** The columns of `users` a generated request may change, as text, as the fixtures made them. */
+export interface AccountRow {
+  email: string;
+  username: string | null;
+  email_verified_at: string | null;
+  password_hash: string;
+}
+
 export interface Account extends TestUser {
-  passwordHash: string;
+  row: AccountRow;
 }
 
 export interface FixtureState {
