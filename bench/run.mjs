@@ -18,6 +18,7 @@ import { evaluateTargets, logTextTable, summaryLines, textTable, totalErrors, wr
 import { combineRuns, defineScenarios, round, runScenario } from './lib/scenarios.mjs';
 import { BENCH_PASSWORD, HOT_POST_COMMENTS, benchEmail, loadPostIds, seed } from './lib/seed.mjs';
 import { countLogLines } from './lib/log-file.mjs';
+import { LOG_PHASE_MS, LOG_PHASES_PRELOAD, logPhaseProbe, poolPhases, totalPhases } from './lib/log-phases.mjs';
 import { compareAnswers } from './lib/same-answers.mjs';
 import { openStatementStats } from './lib/statement-stats.mjs';
 
@@ -85,23 +86,30 @@ async function main() {
     ? await startBaseline(options, database.url, jwtSecret, { name: 'bare', env: { BASELINE_SESSION_LOOKUP: 'false' } })
     : undefined;
   if (bare) log(`bare baseline (no session lookup): pid ${bare.pid} on ${bare.url}`);
-  // A second app process at LOG_LEVEL=info, its stdout to a file (started after the first
-  // one has run the migrations). Idle while another server is measured.
-  let appInfo;
-  let infoLogFile;
+  // A second app process whose level switches between warn and info every 250 ms (see
+  // log-phases.mjs), its stdout to a file (started after the first one has run the
+  // migrations). Idle while another server is measured.
+  let appLog;
+  let logFile;
+  let phasesFile;
   if (options.logCompare) {
-    infoLogFile = join(scratch, 'app-info.log');
-    appInfo = await startApp({
+    logFile = join(scratch, 'app-log.log');
+    phasesFile = join(scratch, 'app-log-phases.json');
+    appLog = await startApp({
       options,
       databaseUrl: database.url,
       jwtSecret,
-      scratch: await mkdtemp(join(scratch, 'info-')),
-      nodeArgs: options.appNodeArgs,
-      env: { ...appEnv(options), LOG_LEVEL: 'info' },
-      name: 'app-info',
-      stdoutFile: infoLogFile,
+      scratch: await mkdtemp(join(scratch, 'log-')),
+      nodeArgs: [...options.appNodeArgs, '--require', LOG_PHASES_PRELOAD],
+      env: { ...appEnv(options), LOG_LEVEL: 'info', BENCH_LOG_PHASES_FILE: phasesFile },
+      name: 'app-log',
+      stdoutFile: logFile,
     });
-    log(`app at LOG_LEVEL=info: pid ${appInfo.pid} on ${appInfo.url}, stdout to ${infoLogFile}`);
+    appLog.phases = logPhaseProbe(phasesFile);
+    log(
+      `app switching between LOG_LEVEL=warn and info every ${LOG_PHASE_MS} ms: pid ${appLog.pid} on ${appLog.url}, ` +
+        `stdout to ${logFile}`,
+    );
   }
 
   // Logins run in parallel: at cost 12 each takes a few hundred ms.
@@ -148,33 +156,32 @@ async function main() {
     measured.push(
       await measureScenario(
         scenario,
-        { app, appInfo, baseline: scenario.both ? baseline : undefined, bare: scenario.bare ? bare : undefined },
+        { app, appLog, baseline: scenario.both ? baseline : undefined, bare: scenario.bare ? bare : undefined },
         options,
         stats,
       ),
     );
   }
   let logCompare;
-  if (appInfo) {
-    // Stopped first: it writes its last lines at exit. VmHWM is gone after that.
-    const peakRssMb = appInfo.peakRssMb();
-    await appInfo.stop();
-    const counted = await countLogLines(infoLogFile);
-    const responses = measured.reduce((sum, s) => sum + s.appInfo.requests + s.appInfo.warmupResponses, 0);
-    // Requests still in flight when autocannon stops (up to one per connection, warm-up and
-    // measured part) are answered and logged but not counted as responses.
-    const inFlight = measured.length * options.runs * (options.warmup > 0 ? 2 : 1) * options.connections;
+  if (appLog) {
+    // Stopped first: it writes its last lines and its last phase at exit. VmHWM is gone after that.
+    const peakRssMb = appLog.peakRssMb();
+    await appLog.stop();
+    const counted = await countLogLines(logFile);
+    const phases = totalPhases(phasesFile);
+    // Every response finished in an info phase wrote a request line; none of a warn phase did.
+    const infoResponses = phases.info.responses;
     logCompare = {
       ...counted,
-      responses,
-      inFlightAllowance: inFlight,
-      onePerRequest: counted.requestLines >= responses && counted.requestLines <= responses + inFlight + 50,
+      infoResponses,
+      warnResponses: phases.warn.responses,
+      onePerRequest: Math.abs(counted.requestLines - infoResponses) <= 50,
       peakRssMb,
-      stderrLines: appInfo.output.count,
+      stderrLines: appLog.output.count,
     };
     log(
-      `app at LOG_LEVEL=info wrote ${counted.lines} line(s), ${counted.requestLines} request line(s), for ` +
-        `${responses} responses counted by autocannon (+ up to ${inFlight} in flight at the stops)`,
+      `the app switching levels wrote ${counted.lines} line(s), ${counted.requestLines} request line(s), for ` +
+        `${infoResponses} responses finished at info (and ${phases.warn.responses} at warn)`,
     );
   }
   const loginResult = measured.find((s) => s.key === 'login');
@@ -312,16 +319,16 @@ function decodeJwtPayload(token) {
  * per run so drift on a busy box hits all alike. The two app processes (LOG_LEVEL=warn
  * and info) run next to each other, in turns first.
  */
-async function measureScenario(scenario, { app, appInfo, baseline, bare }, options, stats) {
-  const runsOf = new Map([app, appInfo, baseline, bare].filter(Boolean).map((server) => [server, []]));
+async function measureScenario(scenario, { app, appLog, baseline, bare }, options, stats) {
+  const runsOf = new Map([app, appLog, baseline, bare].filter(Boolean).map((server) => [server, []]));
   for (let run = 0; run < options.runs; run++) {
-    const apps = appInfo ? (run % 2 === 0 ? [app, appInfo] : [appInfo, app]) : [app];
+    const apps = appLog ? (run % 2 === 0 ? [app, appLog] : [appLog, app]) : [app];
     for (const server of [...apps, baseline, bare]) {
       if (!server) continue;
       if (!server.isRunning()) {
         throw new Error(`${server.name} is no longer running:\n${server.output.lines.join('\n')}`);
       }
-      const result = await runScenario(scenario, server.url, options, stats);
+      const result = await runScenario(scenario, server.url, options, stats, server.phases);
       // Which scenario drives the memory peak (VmHWM only grows).
       result.rssMb = { now: server.rssMb(), peak: server.peakRssMb() };
       runsOf.get(server).push(result);
@@ -329,7 +336,11 @@ async function measureScenario(scenario, { app, appInfo, baseline, bare }, optio
         `  ${scenario.name.padEnd(30)} ${server.name.padEnd(8)} ${String(result.reqPerSec).padStart(8)} req/s  ` +
           `p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  ${JSON.stringify(result.statuses)}  ` +
           `rss ${result.rssMb.now} MB (peak ${result.rssMb.peak})` +
-          (result.db ? `  ${result.db.queriesPerRequest} queries/req, ${result.db.dbMsPerRequest} db ms/req` : ''),
+          (result.db ? `  ${result.db.queriesPerRequest} queries/req, ${result.db.dbMsPerRequest} db ms/req` : '') +
+          (result.phases
+            ? `  warn phases ${result.phases.warn.reqPerSec} req/s, info phases ${result.phases.info.reqPerSec} req/s ` +
+              `(info/warn ${result.phases.ratio})`
+            : ''),
       );
     }
   }
@@ -338,7 +349,8 @@ async function measureScenario(scenario, { app, appInfo, baseline, bare }, optio
   const ratio = (other) => (other ? round(appResult.reqPerSec / other.reqPerSec, 3) : undefined);
   const baselineResult = combined(baseline);
   const bareResult = combined(bare);
-  const infoResult = combined(appInfo);
+  const logResult = combined(appLog);
+  const logPhases = appLog ? poolPhases(runsOf.get(appLog).map((run) => run.phases)) : undefined;
   return {
     key: scenario.key,
     name: scenario.name,
@@ -346,11 +358,13 @@ async function measureScenario(scenario, { app, appInfo, baseline, bare }, optio
     app: appResult,
     baseline: baselineResult,
     bare: bareResult,
-    appInfo: infoResult,
+    appLog: logResult,
     ratio: ratio(baselineResult),
     bareRatio: ratio(bareResult),
-    // info / warn: 1 when logging every request costs nothing.
-    logRatio: infoResult ? round(infoResult.reqPerSec / appResult.reqPerSec, 3) : undefined,
+    // info / warn of the process switching levels, its runs pooled: 1 when logging every request costs nothing.
+    logPhases,
+    logPhaseRatios: appLog ? runsOf.get(appLog).map((run) => run.phases.ratio) : undefined,
+    logRatio: logPhases?.ratio,
   };
 }
 

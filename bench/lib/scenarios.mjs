@@ -173,9 +173,10 @@ function voteRequest(req, context, dir) {
 /**
  * One measured run of a scenario against one server, after its own warm-up (JIT,
  * connection pools, PostgreSQL's caches). `stats`, when given, counts the database
- * work of the measured part only.
+ * work of the measured part only; `phases`, the log levels' phases of that part
+ * (log-phases.mjs).
  */
-export async function runScenario(scenario, baseUrl, { duration, warmup, connections }, stats) {
+export async function runScenario(scenario, baseUrl, { duration, warmup, connections }, stats, phases) {
   const run = (seconds) =>
     autocannon({
       url: baseUrl,
@@ -192,8 +193,12 @@ export async function runScenario(scenario, baseUrl, { duration, warmup, connect
     await drain(warm);
   }
   await stats?.reset();
+  phases?.reset();
   const result = await run(duration);
   const summary = summarize(result, scenario.expected);
+  if (phases) {
+    summary.phases = phases.read();
+  }
   // Responses of the warm-up too: a server logging every request wrote a line for each.
   summary.warmupResponses = warmupResponses;
   if (stats) {
