@@ -1,7 +1,7 @@
 // The request-logging comparison (BENCH_LOG_COMPARE=1): a second app process loaded with
 // log-level-phases.cjs switches between LOG_LEVEL=warn and info every 250 ms and keeps, per
-// level, its finished responses, time and CPU time in a file; a run's numbers are the
-// difference of that file between the start and the end of its measured part.
+// phase, its level, finished responses, time and CPU time in a file; a run's numbers are
+// the sums of the phases that lie wholly inside its measured part.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './options.mjs';
@@ -14,15 +14,37 @@ export const LOG_PHASE_MS = 250;
 
 const LEVELS = ['warn', 'info'];
 
-function readTotals(file) {
-  return JSON.parse(readFileSync(file, 'utf8'));
+/** The phases the process has written so far (a line being written is left out). */
+function readPhases(file) {
+  const phases = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      phases.push(JSON.parse(line));
+    } catch {
+      // An empty last line, or one not written whole yet.
+    }
+  }
+  return phases;
 }
 
-/** Per level: phases, responses, ms and CPU ms, as sums; then the rates they give. */
-function rates(totals) {
+/** Per level: phases, responses, ms and CPU ms, as sums. */
+function sumPhases(phases) {
+  const sums = Object.fromEntries(LEVELS.map((level) => [level, { phases: 0, responses: 0, ms: 0, cpuMs: 0 }]));
+  for (const phase of phases) {
+    const sum = sums[phase.level];
+    sum.phases++;
+    sum.responses += phase.responses;
+    sum.ms += phase.end - phase.start;
+    sum.cpuMs += phase.cpuMs;
+  }
+  return sums;
+}
+
+/** The sums, and the rates they give. */
+function rates(sums) {
   const out = {};
   for (const level of LEVELS) {
-    const { phases, responses, ms, cpuMs } = totals[level];
+    const { phases, responses, ms, cpuMs } = sums[level];
     out[level] = {
       phases,
       responses,
@@ -40,39 +62,36 @@ function rates(totals) {
   return out;
 }
 
-/** A probe for `runScenario`: `reset()` when the measured part starts, `read()` when it ends. */
+/**
+ * A probe for `runScenario`: `reset()` when the load of the measured part starts, `read()`
+ * when it ends. The phases that lie wholly between the two count; the one under way at
+ * either end does not (it held idle time, or the drain).
+ */
 export function logPhaseProbe(file) {
   let start;
   return {
     reset() {
-      start = readTotals(file);
+      start = Date.now();
     },
     read() {
-      const end = readTotals(file);
-      const difference = {};
-      for (const level of LEVELS) {
-        difference[level] = Object.fromEntries(
-          Object.keys(end[level]).map((key) => [key, end[level][key] - start[level][key]]),
-        );
-      }
-      return rates(difference);
+      const end = Date.now();
+      return rates(sumPhases(readPhases(file).filter((phase) => phase.start >= start && phase.end <= end)));
     },
   };
 }
 
 /** The phases of several runs pooled: their sums, and the rates of the sums. */
 export function poolPhases(runs) {
-  const sums = {};
-  for (const level of LEVELS) {
-    sums[level] = { phases: 0, responses: 0, ms: 0, cpuMs: 0 };
-    for (const run of runs) {
+  const sums = Object.fromEntries(LEVELS.map((level) => [level, { phases: 0, responses: 0, ms: 0, cpuMs: 0 }]));
+  for (const run of runs) {
+    for (const level of LEVELS) {
       for (const key of Object.keys(sums[level])) sums[level][key] += run[level][key];
     }
   }
   return rates(sums);
 }
 
-/** The totals of the whole process (read after it stopped: its last phase is in). */
+/** Every phase of the process (read after it stopped: its last phase is in). */
 export function totalPhases(file) {
-  return rates(readTotals(file));
+  return rates(sumPhases(readPhases(file)));
 }
