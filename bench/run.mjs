@@ -101,7 +101,7 @@ async function main() {
       jwtSecret,
       scratch: await mkdtemp(join(scratch, 'log-')),
       nodeArgs: [...options.appNodeArgs, '--require', LOG_PHASES_PRELOAD],
-      env: { ...appEnv(options), LOG_LEVEL: 'info', BENCH_LOG_PHASES_FILE: phasesFile },
+      env: { ...appEnv(options), LOG_LEVEL: 'info', BENCH_LOG_PHASES_FILE: phasesFile, BENCH_LOG_PHASE_MS: String(LOG_PHASE_MS) },
       name: 'app-log',
       stdoutFile: logFile,
     });
@@ -361,10 +361,9 @@ async function measureScenario(scenario, { app, appLog, baseline, bare }, option
     appLog: logResult,
     ratio: ratio(baselineResult),
     bareRatio: ratio(bareResult),
-    // info / warn of the process switching levels, its runs pooled: 1 when logging every request costs nothing.
+    // The process switching levels, its runs pooled; `ratio` is info / warn: 1 when logging every request costs nothing.
     logPhases,
     logPhaseRatios: appLog ? runsOf.get(appLog).map((run) => run.phases.ratio) : undefined,
-    logRatio: logPhases?.ratio,
   };
 }
 

@@ -1,6 +1,6 @@
 // Loaded into the app by the benchmark (`node --require`) for the request-logging comparison:
 // the process switches its log level between `warn` and `info` every BENCH_LOG_PHASE_MS
-// (250) and writes, for each phase, its level, the responses it finished, its time and the
+// (250 ms) and writes, for each phase, its level, the responses it finished, its time and the
 // process's CPU time.
 // Two processes compared in turns differed by up to 8% at the same level on the 401 path;
 // one process compared with itself, in phases a quarter of a second long, sees the same
@@ -12,11 +12,12 @@ const { appendFileSync, writeFileSync } = require('node:fs');
 const { ServerResponse } = require('node:http');
 const pinoModule = require('pino');
 
+// Both set by the benchmark (log-phases.mjs holds the phase length).
 const file = process.env.BENCH_LOG_PHASES_FILE;
-if (!file) {
-  throw new Error('log-level-phases.cjs needs BENCH_LOG_PHASES_FILE');
+const phaseMs = Number(process.env.BENCH_LOG_PHASE_MS);
+if (!file || !(phaseMs > 0)) {
+  throw new Error('log-level-phases.cjs needs BENCH_LOG_PHASES_FILE and BENCH_LOG_PHASE_MS');
 }
-const phaseMs = Number(process.env.BENCH_LOG_PHASE_MS || 250);
 // The levels the "warn" and "info" phases set: `warn,warn` checks the method itself (both
 // phases should then come out alike, within the noise).
 const [warnPhaseLevel, infoPhaseLevel] = (process.env.BENCH_LOG_PHASE_LEVELS || 'warn,info').split(',');

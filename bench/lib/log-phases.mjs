@@ -27,9 +27,14 @@ function readPhases(file) {
   return phases;
 }
 
+/** Per level: phases, responses, ms and CPU ms, all 0. */
+function emptySums() {
+  return Object.fromEntries(LEVELS.map((level) => [level, { phases: 0, responses: 0, ms: 0, cpuMs: 0 }]));
+}
+
 /** Per level: phases, responses, ms and CPU ms, as sums. */
 function sumPhases(phases) {
-  const sums = Object.fromEntries(LEVELS.map((level) => [level, { phases: 0, responses: 0, ms: 0, cpuMs: 0 }]));
+  const sums = emptySums();
   for (const phase of phases) {
     const sum = sums[phase.level];
     sum.phases++;
@@ -82,7 +87,7 @@ export function logPhaseProbe(file) {
 
 /** The phases of several runs pooled: their sums, and the rates of the sums. */
 export function poolPhases(runs) {
-  const sums = Object.fromEntries(LEVELS.map((level) => [level, { phases: 0, responses: 0, ms: 0, cpuMs: 0 }]));
+  const sums = emptySums();
   for (const run of runs) {
     for (const level of LEVELS) {
       for (const key of Object.keys(sums[level])) sums[level][key] += run[level][key];
