@@ -2,7 +2,12 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { isHealthCheckRoute } from '../common/health-check-route';
 import { ALREADY_REDACTED, loggableUrl, redactSecrets } from './redact';
-import { createRequestLineWriter, type RequestLineLevel, type RequestLineWriter } from './root-logger';
+import {
+  createRequestLineWriter,
+  requestLineMessage,
+  type RequestLineLevel,
+  type RequestLineWriter,
+} from './root-logger';
 
 function levelFor(status: number, request: FastifyRequest): RequestLineLevel | 'error' {
   if (status >= 500) {
@@ -52,11 +57,13 @@ export class RequestLogController extends LogController {
       client: request.ip,
       userAgent: userAgent === undefined ? undefined : redactSecrets(userAgent),
     };
-    const message = `${request.method} ${route ?? url} ${status} ${responseTime}ms`;
     if (error || level === 'error') {
-      this.logger[level]({ [ALREADY_REDACTED]: true, ...fields, ...(error && { err: error }) }, message);
+      this.logger[level](
+        { [ALREADY_REDACTED]: true, ...fields, ...(error && { err: error }) },
+        requestLineMessage(fields),
+      );
       return;
     }
-    this.lines(level, fields, message);
+    this.lines(level, fields);
   }
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  byteDestination,
   createRequestLineWriter,
   createRootLogger,
   flushWaitingRequestLines,
@@ -66,8 +67,8 @@ describe('createRequestLineWriter', () => {
     const root = createRootLogger({ level: 'debug', format: 'json' }, stream);
     const write = createRequestLineWriter(root);
     root.info({ reqId: 'x' }, 'from the root');
-    write('info', fields, 'GET /posts 200 1.5ms');
-    write('debug', { ...fields, userAgent: 'curl/8' }, 'GET /health 200 0.1ms');
+    write('info', fields);
+    write('debug', { ...fields, url: '/health', route: null, responseTime: 0.1, userAgent: 'curl/8' });
     await written();
     const [fromRoot, line, debugLine] = lines();
     expect(Object.keys(line).slice(0, 4)).toEqual(Object.keys(fromRoot).slice(0, 4));
@@ -81,7 +82,9 @@ describe('createRequestLineWriter', () => {
       msg: 'GET /posts 200 1.5ms',
     });
     expect(Date.parse(line.time as string)).not.toBeNaN();
-    expect(debugLine).toEqual(expect.objectContaining({ level: 20, userAgent: 'curl/8' }));
+    expect(debugLine).toEqual(
+      expect.objectContaining({ level: 20, userAgent: 'curl/8', msg: 'GET /health 200 0.1ms' }),
+    );
   });
 
   it('escapes whatever a client sent: each line parses back to exactly what was given', async () => {
@@ -94,22 +97,56 @@ describe('createRequestLineWriter', () => {
       userAgent: 'ua\u0000\u2028"}',
       route: null,
     };
-    write('info', hostile, 'GET "/x"\r\n');
+    write('info', hostile);
+    write('info', { ...hostile, route: '/r"\\', reqId: 'id"\u007f', method: 'G\tET' });
     await written();
-    expect(lines()).toEqual([expect.objectContaining({ ...hostile, msg: 'GET "/x"\r\n' })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({ ...hostile, msg: `GET ${hostile.url} 200 1.5ms` }),
+      expect.objectContaining({
+        ...hostile,
+        route: '/r"\\',
+        reqId: 'id"\u007f',
+        method: 'G\tET',
+        msg: 'G\tET /r"\\ 200 1.5ms',
+      }),
+    ]);
+  });
+
+  it('writes every string as JSON.stringify would, surrogates and all', async () => {
+    const { stream, chunks } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    const urls = [
+      '/plain',
+      '/é€',
+      '/\ud83d\ude00 pair',
+      '/lone \ud800 high',
+      '/lone \udc00 low',
+      '/\u2028\u2029',
+      '/\u007f\u0080',
+      '/\u001f',
+    ];
+    for (const url of urls) {
+      write('info', { ...fields, url, route: null });
+    }
+    await written();
+    const text = chunks.join('');
+    for (const url of urls) {
+      expect(text).toContain(`"url":${JSON.stringify(url)}`);
+      expect(text).toContain(`"msg":${JSON.stringify(`GET ${url} 200 1.5ms`)}`);
+    }
   });
 
   it('writes the lines of REQUEST_LINE_DELAY_MS in one write, that long after the first', async () => {
     const { stream, chunks, lines } = captureChunks();
     const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
     for (let i = 0; i < 3; i += 1) {
-      write('info', { ...fields, reqId: `r${i}` }, 'm');
+      write('info', { ...fields, reqId: `r${i}` });
     }
     await new Promise((resolve) => setImmediate(resolve));
     expect(chunks).toHaveLength(0);
     await written();
     expect(chunks).toHaveLength(1);
-    write('info', { ...fields, reqId: 'r3' }, 'm');
+    write('info', { ...fields, reqId: 'r3' });
     await written();
     expect(chunks).toHaveLength(2);
     expect(lines().map((line) => line.reqId)).toEqual(['r0', 'r1', 'r2', 'r3']);
@@ -121,12 +158,13 @@ describe('createRequestLineWriter', () => {
     // Multi-byte characters: the buffer counts bytes, not characters.
     const url = `/posts?search=${'é€'.repeat(40)}`;
     for (let i = 0; i < 400; i += 1) {
-      write('info', { ...fields, url, reqId: `r${i}` }, 'm');
+      write('info', { ...fields, url, reqId: `r${i}` });
     }
+    await new Promise((resolve) => setImmediate(resolve));
     expect(chunks.length).toBeGreaterThan(0);
     const long = `/posts?search=${'x'.repeat(70_000)}`;
-    write('info', { ...fields, url: long, reqId: 'long' }, 'm');
-    write('info', { ...fields, reqId: 'after' }, 'm');
+    write('info', { ...fields, url: long, reqId: 'long' });
+    write('info', { ...fields, reqId: 'after' });
     await written();
     const got = lines();
     expect(got.map((line) => line.reqId)).toEqual([...Array.from({ length: 400 }, (_, i) => `r${i}`), 'long', 'after']);
@@ -137,7 +175,7 @@ describe('createRequestLineWriter', () => {
   it('writes a line with a missing value (the client of a socket already gone) as null, still JSON', async () => {
     const { stream, lines } = captureChunks();
     const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
-    write('info', { ...fields, client: undefined as unknown as string }, 'm');
+    write('info', { ...fields, client: undefined as unknown as string });
     await written();
     expect(lines()).toEqual([expect.objectContaining({ client: null, reqId: 'trace-1' })]);
   });
@@ -149,7 +187,7 @@ describe('createRequestLineWriter', () => {
       const destination = pino.destination({ dest: file, sync: false, mkdir: true });
       await once(destination, 'ready');
       const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, destination));
-      write('info', { ...fields, reqId: 'last-words' }, 'm');
+      write('info', { ...fields, reqId: 'last-words' });
       expect(process.listeners('exit')).toContain(flushWaitingRequestLines);
       // What the 'exit' listener does; no turn of the event loop in between.
       flushWaitingRequestLines();
@@ -160,11 +198,43 @@ describe('createRequestLineWriter', () => {
     }
   });
 
+  it("hands full buffers to a byteDestination as bytes, in order with the root's own lines, through to the file", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
+    try {
+      const file = join(folder, 'out.log');
+      const destination = byteDestination(file);
+      await once(destination, 'ready');
+      const root = createRootLogger({ level: 'info', format: 'json' }, destination);
+      const write = createRequestLineWriter(root);
+      root.info('before é');
+      // Multi-byte characters, and enough lines for several buffers.
+      const url = `/posts?search=${'é€'.repeat(40)}`;
+      for (let i = 0; i < 1000; i += 1) {
+        write('info', { ...fields, url, reqId: `r${i}` });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      root.info('after €');
+      flushWaitingRequestLines();
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines[0].msg).toBe('before é');
+      const requestLines = lines.filter((line) => line.reqId !== undefined);
+      expect(requestLines.map((line) => line.reqId)).toEqual(Array.from({ length: 1000 }, (_, i) => `r${i}`));
+      expect(requestLines.every((line) => line.url === url)).toBe(true);
+      expect(lines.filter((line) => line.msg === 'after €')).toHaveLength(1);
+      destination.end();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('logs through the root when the root has no stream of its own to share', () => {
     const root = pino({ level: 'info' });
     delete (root as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
     const info = jest.spyOn(root, 'info').mockImplementation(() => undefined);
-    createRequestLineWriter(root)('info', fields, 'GET /posts 200 1.5ms');
+    createRequestLineWriter(root)('info', fields);
     expect(info).toHaveBeenCalledWith(fields, 'GET /posts 200 1.5ms');
   });
 });
