@@ -160,7 +160,7 @@ describe('createRequestLineWriter', () => {
     for (let i = 0; i < 400; i += 1) {
       write('info', { ...fields, url, reqId: `r${i}` });
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
     expect(chunks.length).toBeGreaterThan(0);
     const long = `/posts?search=${'x'.repeat(70_000)}`;
     write('info', { ...fields, url: long, reqId: 'long' });
@@ -170,6 +170,23 @@ describe('createRequestLineWriter', () => {
     expect(got.map((line) => line.reqId)).toEqual([...Array.from({ length: 400 }, (_, i) => `r${i}`), 'long', 'after']);
     expect(got.slice(0, 400).every((line) => line.url === url)).toBe(true);
     expect(got[400].url).toBe(long);
+  });
+
+  it("stamps each line with its request's time, not the time its batch is made", async () => {
+    const { stream, lines } = captureChunks();
+    const write = createRequestLineWriter(createRootLogger({ level: 'info', format: 'json' }, stream));
+    const before = Date.now();
+    write('info', fields);
+    const after = Date.now();
+    // The line is made later, after this turn, which takes 20 ms.
+    const busyUntil = Date.now() + 20;
+    while (Date.now() < busyUntil) {
+      // Holding the event loop.
+    }
+    await written();
+    const time = Date.parse(lines()[0].time as string);
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(after);
   });
 
   it('writes a line with a missing value (the client of a socket already gone) as null, still JSON', async () => {
