@@ -148,7 +148,7 @@ const REQUEST_LINE_BUFFER_BYTES = 64 * 1024;
  * `finish` (timed inside the app on the 401 path), 0.45 µs in a loop; at 32 connections a
  * turn holds about 31 requests. On that path, one process switched between `warn` and
  * `info`, 15-second runs, the throughput at `info` went from 0.78-0.89 of `warn` (median
- * 0.86 of 14 runs; a line made and encoded per request) to 0.91-0.94 (8 runs; made per
+ * 0.87 of 13 runs; a line made and encoded per request) to 0.91-0.94 (8 runs; made per
  * turn, handed to a `byteDestination` as bytes). Through a second pino logger a line took 5.5 µs.
  * Falls back to the root logger when the root has no stream of its own.
  */
