@@ -11,6 +11,7 @@ import {
   flushWaitingRequestLines,
   isoTimeOfThisMillisecond,
   REQUEST_LINE_DELAY_MS,
+  requestLineMessage,
 } from './root-logger';
 
 describe('isoTimeOfThisMillisecond', () => {
@@ -97,9 +98,12 @@ describe('createRequestLineWriter', () => {
       userAgent: 'ua\u0000\u2028"}',
       route: null,
     };
+    const hostileRoute = { ...hostile, route: '/r"\\', reqId: 'id"\u007f', method: 'G\tET' };
     write('info', hostile);
-    write('info', { ...hostile, route: '/r"\\', reqId: 'id"\u007f', method: 'G\tET' });
+    write('info', hostileRoute);
     await written();
+    // The msg made of escaped parts is the one the error path logs.
+    expect(lines().map((line) => line.msg)).toEqual([requestLineMessage(hostile), requestLineMessage(hostileRoute)]);
     expect(lines()).toEqual([
       expect.objectContaining({ ...hostile, msg: `GET ${hostile.url} 200 1.5ms` }),
       expect.objectContaining({

@@ -243,7 +243,8 @@ export function createRequestLineWriter(root: Logger): RequestLineWriter {
 
 /**
  * One request line: `time` is the `,"time":…` fragment and `base` the `,"pid":…,"hostname":…`
- * one. Every string goes through `jsonInner`, and `msg` is made of the escaped parts.
+ * one. Every string goes through `jsonInner`, and `msg` is `requestLineMessage` made of the
+ * escaped parts (so that it is not escaped a second time; a test holds the two together).
  */
 function requestLine(level: RequestLineLevel, fields: RequestLineFields, time: string, base: string): string {
   const method = jsonInner(fields.method);
