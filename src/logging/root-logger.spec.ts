@@ -234,6 +234,8 @@ describe('createRequestLineWriter', () => {
         write('info', { ...fields, url, reqId: `r${i}` });
       }
       await new Promise((resolve) => setImmediate(resolve));
+      // The full buffers written (an asynchronous write still under way at exit is not for this test).
+      await new Promise<void>((resolve, reject) => destination.flush((error) => (error ? reject(error) : resolve())));
       root.info('after €');
       flushWaitingRequestLines();
       const lines = readFileSync(file, 'utf8')
@@ -247,6 +249,42 @@ describe('createRequestLineWriter', () => {
       expect(lines.filter((line) => line.msg === 'after €')).toHaveLength(1);
       destination.end();
     } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('uses a buffer again once the byteDestination has written it, and only then', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
+    const allocate = jest.spyOn(Buffer, 'allocUnsafe');
+    try {
+      const file = join(folder, 'out.log');
+      const destination = byteDestination(file);
+      await once(destination, 'ready');
+      const root = createRootLogger({ level: 'info', format: 'json' }, destination);
+      const write = createRequestLineWriter(root);
+      const url = `/posts?search=${'x'.repeat(200)}`;
+      // Ten rounds of more lines than a buffer holds, each written out before the next.
+      for (let round = 0; round < 10; round += 1) {
+        for (let i = 0; i < 300; i += 1) {
+          write('info', { ...fields, url, reqId: `r${round}-${i}` });
+        }
+        // The last buffer of the round goes out REQUEST_LINE_DELAY_MS after its first line.
+        await new Promise((resolve) => setTimeout(resolve, REQUEST_LINE_DELAY_MS + 30));
+      }
+      flushWaitingRequestLines();
+      const buffers = allocate.mock.calls.filter(([size]) => size === 64 * 1024).length;
+      // Two a round (one filled and handed, one for the rest) when none is used again.
+      expect(buffers).toBeLessThanOrEqual(4);
+      const requestLines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(requestLines.map((line) => line.reqId)).toEqual(
+        Array.from({ length: 3000 }, (_, i) => `r${Math.floor(i / 300)}-${i % 300}`),
+      );
+      destination.end();
+    } finally {
+      allocate.mockRestore();
       rmSync(folder, { recursive: true, force: true });
     }
   });
