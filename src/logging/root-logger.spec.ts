@@ -219,14 +219,24 @@ describe('createRequestLineWriter', () => {
     }
   });
 
+  /** A root logger on a byteDestination writing to a file in `folder`, its request-line writer, and the file's lines. */
+  async function byteDestinationLogger(folder: string) {
+    const file = join(folder, 'out.log');
+    const destination = byteDestination(file);
+    await once(destination, 'ready');
+    const root = createRootLogger({ level: 'info', format: 'json' }, destination);
+    const fileLines = () =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { destination, root, write: createRequestLineWriter(root), fileLines };
+  }
+
   it("hands full buffers to a byteDestination as bytes, in order with the root's own lines, through to the file", async () => {
     const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
     try {
-      const file = join(folder, 'out.log');
-      const destination = byteDestination(file);
-      await once(destination, 'ready');
-      const root = createRootLogger({ level: 'info', format: 'json' }, destination);
-      const write = createRequestLineWriter(root);
+      const { destination, root, write, fileLines } = await byteDestinationLogger(folder);
       root.info('before é');
       // Multi-byte characters, and enough lines for several buffers.
       const url = `/posts?search=${'é€'.repeat(40)}`;
@@ -238,10 +248,7 @@ describe('createRequestLineWriter', () => {
       await new Promise<void>((resolve, reject) => destination.flush((error) => (error ? reject(error) : resolve())));
       root.info('after €');
       flushWaitingRequestLines();
-      const lines = readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = fileLines();
       expect(lines[0].msg).toBe('before é');
       const requestLines = lines.filter((line) => line.reqId !== undefined);
       expect(requestLines.map((line) => line.reqId)).toEqual(Array.from({ length: 1000 }, (_, i) => `r${i}`));
@@ -257,11 +264,7 @@ describe('createRequestLineWriter', () => {
     const folder = mkdtempSync(join(tmpdir(), 'request-lines-'));
     const allocate = jest.spyOn(Buffer, 'allocUnsafe');
     try {
-      const file = join(folder, 'out.log');
-      const destination = byteDestination(file);
-      await once(destination, 'ready');
-      const root = createRootLogger({ level: 'info', format: 'json' }, destination);
-      const write = createRequestLineWriter(root);
+      const { destination, write, fileLines } = await byteDestinationLogger(folder);
       const url = `/posts?search=${'x'.repeat(200)}`;
       // Ten rounds of more lines than a buffer holds, each written out before the next.
       for (let round = 0; round < 10; round += 1) {
@@ -275,10 +278,7 @@ describe('createRequestLineWriter', () => {
       const buffers = allocate.mock.calls.filter(([size]) => size === 64 * 1024).length;
       // Two a round (one filled and handed, one for the rest) when none is used again.
       expect(buffers).toBeLessThanOrEqual(4);
-      const requestLines = readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const requestLines = fileLines();
       expect(requestLines.map((line) => line.reqId)).toEqual(
         Array.from({ length: 3000 }, (_, i) => `r${Math.floor(i / 300)}-${i % 300}`),
       );

@@ -177,8 +177,8 @@ export function createRequestLineWriter(root: Logger): RequestLineWriter {
     return (level, fields) => root[level](fields, requestLineMessage(fields));
   }
   const base = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
+  // Set when the stream is a byteDestination: the lines go to it as bytes.
   const count = byteCounts.get(stream);
-  const byteStream = count ? (stream as unknown as { write(data: Buffer): unknown }) : undefined;
   // The buffer being filled, taken when a line needs it.
   let buffer: Buffer | undefined;
   let used = 0;
@@ -210,9 +210,9 @@ export function createRequestLineWriter(root: Logger): RequestLineWriter {
     if (used === 0 || buffer === undefined) {
       return;
     }
-    if (byteStream && count) {
+    if (count) {
       // The stream keeps the buffer until it is written: the next lines go to another one.
-      byteStream.write(buffer.subarray(0, used));
+      (stream as unknown as { write(data: Buffer): unknown }).write(buffer.subarray(0, used));
       handedBuffers.push({ buffer, end: count.handed });
       if (handedBuffers.length > MAX_HANDED_BUFFERS) {
         // The stream is slow to write: it still holds the oldest, which is left to it.
@@ -279,12 +279,10 @@ export function createRequestLineWriter(root: Logger): RequestLineWriter {
         offset += writeSync(fd, buffer, offset, used - offset);
       }
       used = 0;
-      clearTimeout(timer);
-      timer = undefined;
-    } else {
-      flush();
-      flushSync?.call(stream);
     }
+    // Clears the timer; writes the lines only when the stream could not take them synchronously.
+    flush();
+    flushSync?.call(stream);
     waitingWriters.delete(flushAtExit);
   };
   return (level, fields) => {
